@@ -1,0 +1,1 @@
+"""The workshop blog. Built in a later chapter of the project; empty for now."""

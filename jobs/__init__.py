@@ -1,0 +1,96 @@
+"""A small, crash-safe, Resque-compatible job queue on Redis.
+
+    import jobs
+
+    class Sleeper:
+        queue = "sleep"
+
+        @staticmethod
+        def perform(seconds):
+            time.sleep(seconds)
+
+    jobs.enqueue(Sleeper, 5)     # JSON on the Redis list resque:queue:sleep
+
+and a worker runs it: ``QUEUE=sleep python -m jobs work --import myapp.jobs``.
+
+A job's path, module by module: :mod:`jobs.client` (enqueue) → Redis (:mod:`jobs.store`) →
+:mod:`jobs.fetch` → :mod:`jobs.processor` (perform) → done, or :mod:`jobs.failures`.
+Workers: :mod:`jobs.worker`, :mod:`jobs.runners`, :mod:`jobs.registry`, :mod:`jobs.recovery`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from jobs.arguments import JobArgumentError
+from jobs.client import Client, default_client, set_default_client
+from jobs.failures import Failure, Failures
+from jobs.job import Job, NotAJobError
+from jobs.payload import PayloadTooLarge
+from jobs.settings import Settings
+from jobs.store import RedisUnavailable
+from jobs.worker import Worker
+
+__all__ = [
+    "Client",
+    "Failure",
+    "Failures",
+    "Job",
+    "JobArgumentError",
+    "NotAJobError",
+    "PayloadTooLarge",
+    "RedisUnavailable",
+    "Settings",
+    "Worker",
+    "default_client",
+    "dequeue",
+    "enqueue",
+    "enqueue_many",
+    "enqueue_to",
+    "failures",
+    "peek",
+    "queues",
+    "set_default_client",
+    "size",
+]
+
+
+def enqueue(job_class: type, *args: Any) -> str:
+    """Put a job on its class's queue; returns its id. Arguments must be JSON."""
+    return default_client().enqueue(job_class, *args)
+
+
+def enqueue_to(queue: str, job_class: type, *args: Any) -> str:
+    """Put a job on the queue you name; returns its id."""
+    return default_client().enqueue_to(queue, job_class, *args)
+
+
+def enqueue_many(job_class: type, many_args: Iterable[Sequence[Any]]) -> list[str]:
+    """Enqueue one job per argument list, in bulk; returns their ids."""
+    return default_client().enqueue_many(job_class, many_args)
+
+
+def dequeue(job_class: type, *args: Any) -> int:
+    """Remove waiting jobs of this class with exactly these arguments; returns how many."""
+    return default_client().dequeue(job_class, *args)
+
+
+def queues() -> list[str]:
+    """Every queue's name."""
+    return default_client().queues()
+
+
+def size(queue: str) -> int:
+    """How many jobs wait on ``queue``."""
+    return default_client().size(queue)
+
+
+def peek(queue: str, start: int = 0, count: int = 1) -> list[dict[str, Any]]:
+    """Waiting jobs' payloads, oldest first, without taking them."""
+    return default_client().peek(queue, start, count)
+
+
+def failures() -> Failures:
+    """The failure records: list, retry, remove, retry all, clear."""
+    return Failures(default_client().store)

@@ -1,0 +1,176 @@
+"""The command line: ``python -m jobs work`` (also ``jobs work``, and ``flask jobs work`` in an
+app that adds :data:`cli` to its commands). Flags and environment variables follow Resque's
+rake tasks: ``QUEUE``, ``COUNT``, ``INTERVAL``, ``VERBOSE``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from jobs.job_loader import JobLoader
+from jobs.local_redis import ProjectRedis, default_var_dir, find_redis_cli
+from jobs.settings import Settings
+from jobs.store import Store, redact
+from jobs.supervisor import Supervisor, worker_command
+from jobs.worker import Worker
+
+NO_IMPORT_HELP = (
+    "Tell the worker which modules hold your job classes, e.g.\n"
+    "  python -m jobs work --import blog_app.jobs --queue default\n"
+    "or JOBS_IMPORT=blog_app.jobs. It only runs job classes from those modules, so that a\n"
+    "payload in Redis cannot name just any function to call."
+)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _configure_logging(verbose: bool, very_verbose: bool) -> None:
+    level = logging.DEBUG if very_verbose else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
+    )
+    logging.getLogger("jobs.supervisor").setLevel(min(level, logging.INFO))
+
+
+@click.group()
+def cli() -> None:
+    """Background jobs: workers, and the project's own Redis."""
+
+
+@cli.command()
+@click.option(
+    "--queue",
+    "-q",
+    "queue",
+    envvar=["QUEUE", "QUEUES"],
+    default="*",
+    show_default=True,
+    help="Queues to work, highest priority first, comma-separated; * for all.",
+)
+@click.option(
+    "--count",
+    "-c",
+    envvar="COUNT",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="How many worker processes to run.",
+)
+@click.option(
+    "--threads",
+    "-t",
+    envvar="THREADS",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Jobs at once per process (threads); 1 = fork per job.",
+)
+@click.option(
+    "--fork/--no-fork",
+    envvar="FORK_PER_JOB",
+    default=True,
+    show_default=True,
+    help="With one thread: run each job in a forked child (Resque's isolation).",
+)
+@click.option(
+    "--interval",
+    "-i",
+    envvar="INTERVAL",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds between idle rescans; 0 = exit when empty.",
+)
+@click.option(
+    "--import",
+    "imports",
+    envvar="JOBS_IMPORT",
+    default="",
+    help="Comma-separated modules holding your job classes (required).",
+)
+@click.option("--verbose", "-v", envvar="VERBOSE", is_flag=True, help="Log every job.")
+@click.option("--very-verbose", envvar="VVERBOSE", is_flag=True, help="Log debugging detail.")
+def work(
+    queue: str,
+    count: int,
+    threads: int,
+    fork: bool,
+    interval: float,
+    imports: str,
+    verbose: bool,
+    very_verbose: bool,
+) -> None:
+    """Start workers: QUEUE=high,low COUNT=2 python -m jobs work --import myapp.jobs"""
+    _configure_logging(verbose, very_verbose)
+    modules, queues = _split(imports), _split(queue)
+    if not modules:
+        raise click.UsageError(NO_IMPORT_HELP)
+    if count > 1:
+        command = worker_command(
+            queues, modules, threads=threads, fork=fork, interval=interval, verbose=verbose
+        )
+        sys.exit(Supervisor(command, count).run())
+    settings = Settings.from_env()
+    sys.path.insert(0, os.getcwd())  # like `python -m`: job modules in the current directory
+    try:
+        loader = JobLoader(modules)
+    except ImportError as error:
+        raise click.ClickException(f"cannot import a --import module: {error}") from error
+    store = Store(settings.resolved_redis_url(), settings.namespace)
+    store.ping()
+    Worker(
+        store, settings, queues, loader, threads=threads, fork_per_job=fork, interval=interval
+    ).run()
+
+
+@cli.group()
+def redis() -> None:
+    """The project's own Redis (used when REDIS_URL is not set)."""
+
+
+@redis.command("start")
+def redis_start() -> None:
+    """Start the project's Redis (data in var/redis, append-only) and print its URL."""
+    url = ProjectRedis(default_var_dir()).ensure_running()
+    click.echo(url)
+
+
+@redis.command("stop")
+def redis_stop() -> None:
+    """Stop the project's Redis; its data stays in var/redis."""
+    stopped = ProjectRedis(default_var_dir()).stop()
+    click.echo("stopped" if stopped else "it was not running")
+
+
+@redis.command("url")
+def redis_url() -> None:
+    """Print the Redis URL every command uses (REDIS_URL, or the project's own)."""
+    click.echo(redact(Settings.from_env().resolved_redis_url()))
+
+
+@redis.command("cli", context_settings={"ignore_unknown_options": True})
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def redis_cli(arguments: tuple[str, ...]) -> None:
+    """Open redis-cli on the Redis every command uses."""
+    url = Settings.from_env().resolved_redis_url()
+    os.execv(find_redis_cli(), ["redis-cli", "-u", url, *arguments])
+
+
+@cli.command()
+@click.option("--rate", default=2.0, show_default=True, help="Demo jobs enqueued per second.")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+def demo(rate: float, duration: float | None) -> None:
+    """Start Redis, two workers and a stream of demo jobs, with live progress. Ctrl-C stops."""
+    from jobs.demo import run_demo
+
+    run_demo(rate, duration)
+
+
+def main() -> None:
+    cli(prog_name="jobs")

@@ -1,0 +1,141 @@
+"""Enqueueing jobs and looking at queues: the producer's side of the queue.
+
+    client = Client.from_env()
+    client.enqueue(Sleeper, 5)              # on Sleeper.queue
+    client.enqueue_to("urgent", Sleeper, 1)  # on a queue you name
+    client.enqueue_many(Sleeper, [[1], [2], [3]])
+
+The module-level functions in :mod:`jobs` (``jobs.enqueue`` ...) use a default client built
+from the environment on first use, as Resque does; apps and tests can build their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from jobs.job import class_name_of, queue_of
+from jobs.payload import Payload, PayloadError, encode
+from jobs.settings import Settings
+from jobs.store import Store
+
+# Resque splits worker ids ("host:pid:queue1,queue2") on ':' and ','.
+FORBIDDEN_IN_QUEUE_NAMES = frozenset(":,* \t\r\n")
+PAGE = 500
+
+
+class InvalidQueueName(ValueError):
+    """A queue name Resque could not read back."""
+
+
+def check_queue_name(name: str) -> str:
+    if not name or FORBIDDEN_IN_QUEUE_NAMES & set(name) or any(c.isspace() for c in name):
+        raise InvalidQueueName(
+            f"queue name {name!r} must be non-empty and contain no spaces or any of : , *"
+        )
+    return name
+
+
+class Client:
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    @classmethod
+    def from_env(cls, settings: Settings | None = None) -> Client:
+        settings = settings or Settings.from_env()
+        return cls(Store(settings.resolved_redis_url(), settings.namespace), settings)
+
+    def enqueue(self, job_class: type, *args: Any) -> str:
+        """Put a job on its class's queue. Returns the job's id."""
+        return self.enqueue_to(queue_of(job_class), job_class, *args)
+
+    def enqueue_to(self, queue: str, job_class: type, *args: Any) -> str:
+        """Put a job on ``queue``. Arguments must be JSON; nothing is written if not."""
+        check_queue_name(queue)
+        job_id, payload = encode(class_name_of(job_class), args, self.settings.max_payload_bytes)
+        self.store.queues.push(queue, [payload])
+        return job_id
+
+    def enqueue_many(
+        self, job_class: type, many_args: Iterable[Sequence[Any]], queue: str | None = None
+    ) -> list[str]:
+        """Enqueue one job per argument list, in few round trips. All or nothing is checked
+        first: one bad argument list and none of them is written."""
+        queue = check_queue_name(queue or queue_of(job_class))
+        class_name = class_name_of(job_class)
+        limit = self.settings.max_payload_bytes
+        encoded = [encode(class_name, _argument_list(args), limit) for args in many_args]
+        self.store.queues.push(queue, [payload for _, payload in encoded])
+        return [job_id for job_id, _ in encoded]
+
+    def dequeue(self, job_class: type, *args: Any) -> int:
+        """Remove waiting jobs of this class with exactly these arguments, whatever else
+        their payloads carry. Returns how many were removed."""
+        queue, class_name = queue_of(job_class), class_name_of(job_class)
+        wanted = list(args)
+        removed = 0
+        for data in self._matching(queue, class_name, wanted):
+            removed += self.store.queues.remove_payload(queue, data)
+        return removed
+
+    def _matching(self, queue: str, class_name: str, args: list[Any]) -> list[bytes]:
+        found: list[bytes] = []
+        start = 0
+        while page := self.store.queues.peek(queue, start, PAGE):
+            for data in page:
+                try:
+                    if Payload.decode(data).matches(class_name, args):
+                        found.append(data)
+                except PayloadError:
+                    continue
+            start += len(page)
+        return found
+
+    def queues(self) -> list[str]:
+        return self.store.queues.names()
+
+    def size(self, queue: str) -> int:
+        return self.store.queues.size(queue)
+
+    def peek(self, queue: str, start: int = 0, count: int = 1) -> list[dict[str, Any]]:
+        """Waiting jobs' payloads, oldest first, without taking them (unreadable ones as
+        ``{"raw": text}``)."""
+        return [_readable(data) for data in self.store.queues.peek(queue, start, count)]
+
+    def remove_queue(self, queue: str) -> None:
+        self.store.queues.remove_queue(queue)
+
+
+def _argument_list(args: Sequence[Any]) -> list[Any]:
+    if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
+        raise TypeError(f"enqueue_many takes a list of argument lists; got {args!r} as one")
+    return list(args)
+
+
+def _readable(data: bytes) -> dict[str, Any]:
+    try:
+        return Payload.decode(data).body
+    except PayloadError:
+        return {"raw": data.decode("utf-8", "replace")}
+
+
+_default: Client | None = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> Client:
+    """The client the module-level functions use, built from the environment once."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Client.from_env()
+        return _default
+
+
+def set_default_client(client: Client | None) -> None:
+    """Replace (or with None, forget) the default client, e.g. in an app factory or a test."""
+    global _default
+    with _default_lock:
+        _default = client

@@ -1,0 +1,131 @@
+"""``make demo``: see jobs flow. Starts Redis (the project's own unless ``REDIS_URL`` is set),
+two worker processes and a stream of demo jobs, and shows live progress on one line.
+Ctrl-C stops everything it started (a Redis that was already running is left running).
+
+The demo jobs stand in for the slow work the workshop moves out of web requests.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+from jobs.client import Client
+from jobs.local_redis import ProjectRedis, default_var_dir
+from jobs.settings import Settings
+from jobs.store import Store
+from jobs.supervisor import worker_command
+
+
+class Sleeper:
+    """The tutorial's first job: pretend to be slow."""
+
+    queue = "sleep"
+
+    @staticmethod
+    def perform(seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class FlakyApiCall:
+    """A call to a third-party API that sometimes fails, so the demo shows failures too."""
+
+    queue = "demo"
+
+    @staticmethod
+    def perform(request_number: int) -> None:
+        time.sleep(0.1)
+        if request_number % 7 == 0:
+            raise TimeoutError(f"the API did not answer request {request_number} in time")
+
+
+class WordCount:
+    """Quick work: count words (the dashboard chapter caches a count like this)."""
+
+    queue = "demo"
+
+    @staticmethod
+    def perform(text: str) -> int:
+        return len(text.split())
+
+
+def _redis_url(settings: Settings) -> tuple[str, ProjectRedis | None]:
+    """The URL to use, and the project Redis if this demo started it (to stop it after)."""
+    if settings.redis_url:
+        return settings.redis_url, None
+    project = ProjectRedis(default_var_dir())
+    if project.running_url():
+        return project.ensure_running(), None
+    return project.ensure_running(), project
+
+
+def _start_workers(url: str) -> subprocess.Popen[bytes]:
+    command = worker_command(["sleep", "demo"], ["jobs.demo"], count=2)
+    return subprocess.Popen(command, env={**os.environ, "REDIS_URL": url})
+
+
+def _enqueue_one(client: Client, number: int) -> None:
+    kind = random.random()
+    if kind < 0.5:
+        client.enqueue(Sleeper, round(random.uniform(0.2, 1.2), 1))
+    elif kind < 0.8:
+        client.enqueue(FlakyApiCall, number)
+    else:
+        client.enqueue(WordCount, "the quick brown fox jumps over the lazy dog " * number)
+
+
+def status_line(store: Store) -> str:
+    queues = {name: store.queues.size(name) for name in store.queues.names()}
+    workers = store.workers.ids()
+    working = sum(store.workers.working_record(worker) is not None for worker in workers)
+    waiting = " ".join(f"{name}={size}" for name, size in queues.items()) or "-"
+    return (
+        f"waiting: {waiting} | workers: {len(workers)} ({working} busy)"
+        f" | processed: {store.stat('processed')} | failed: {store.stat('failed')}"
+    )
+
+
+def run_demo(rate: float, duration: float | None = None) -> None:
+    settings = Settings.from_env()
+    url, started_redis = _redis_url(settings)
+    client = Client(Store(url, settings.namespace), settings)
+    print(f"Redis: {url}  (look inside: make redis-cli, then LRANGE resque:queue:sleep 0 -1)")
+    workers = _start_workers(url)
+    print("Two workers on queues sleep,demo. Enqueueing demo jobs; Ctrl-C stops everything.\n")
+    try:
+        _produce(client, rate, duration)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop_workers(workers)
+        print(f"\n{status_line(client.store)}\nStopped the workers.")
+        if started_redis is not None:
+            started_redis.stop()
+            print("Stopped Redis (its data stays in var/redis).")
+
+
+def _produce(client: Client, rate: float, duration: float | None) -> None:
+    started, number, next_job = time.monotonic(), 0, 0.0
+    while duration is None or time.monotonic() - started < duration:
+        now = time.monotonic()
+        if now >= next_job:
+            number += 1
+            _enqueue_one(client, number)
+            next_job = now + 1.0 / rate
+        end = "\r" if sys.stdout.isatty() else "\n"
+        print(status_line(client.store).ljust(100), end=end, flush=True)
+        time.sleep(min(0.5, max(0.0, next_job - time.monotonic())))
+
+
+def _stop_workers(workers: subprocess.Popen[bytes]) -> None:
+    if workers.poll() is None:
+        workers.send_signal(signal.SIGTERM)
+    try:
+        workers.wait(30)
+    except subprocess.TimeoutExpired:
+        workers.kill()
+        workers.wait()

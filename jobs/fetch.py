@@ -1,0 +1,94 @@
+"""Fetch: take the next job off the worker's queues and hand it over as a :class:`Delivery`.
+
+The job moves, in one atomic step, from its queue into the worker's in-flight list, and stays
+there until the delivery is acknowledged (done), failed, or put back. It is worse to lose a job
+than to run it twice, so a worker that dies holding a delivery leaves it where the other
+workers will find it and put it back (see :mod:`jobs.recovery`): delivery is *at least once*.
+
+The processor that runs the job only ever calls ``acknowledge``, ``fail`` or ``requeue``; it
+never touches Redis keys.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jobs.failures import failure_record
+from jobs.settings import Settings
+from jobs.store import Store, entry_parts
+from jobs.store.scripts import RequeueOutcome, RequeueReason
+
+WORKER_DIED = "WorkerDied"
+
+
+@dataclass
+class Delivery:
+    """One job held in flight by one worker (``worker_id``) until it is settled."""
+
+    store: Store
+    settings: Settings
+    worker_id: str
+    entry: bytes
+    queue: str
+    payload: bytes
+
+    def acknowledge(self) -> bool:
+        """The job is done. False if another worker had already put it back (see module doc)."""
+        return self.store.queues.acknowledge(self.worker_id, self.entry)
+
+    def fail(self, exception: str, error: str, backtrace: list[str]) -> bool:
+        record = failure_record(
+            self.payload, self.queue, self.worker_id, exception, error, backtrace
+        )
+        return self.store.queues.fail(self.worker_id, self.entry, record, self.settings.failed_max)
+
+    def requeue(self, reason: RequeueReason, expected_beat: str = "") -> RequeueOutcome:
+        return requeue_entry(
+            self.store, self.settings, self.worker_id, self.entry, reason, expected_beat
+        )
+
+
+def requeue_entry(
+    store: Store,
+    settings: Settings,
+    worker_id: str,
+    entry: bytes,
+    reason: RequeueReason,
+    expected_beat: str = "",
+) -> RequeueOutcome:
+    """Put an in-flight entry back on its queue; after ``crash_limit`` crashes, fail it."""
+    queue, payload = entry_parts(entry)
+    limit = settings.crash_limit
+    message = (
+        f"the worker running this job died {limit} times (killed, or crashed by the job);"
+        " it was not put back again"
+    )
+    record = failure_record(payload, queue, worker_id, WORKER_DIED, message, [])
+    return store.queues.requeue(
+        worker_id,
+        entry,
+        reason,
+        crash_limit=limit,
+        crash_record=record,
+        keep_failed=settings.failed_max,
+        expected_beat=expected_beat,
+    )
+
+
+class Fetcher:
+    """Takes jobs for a worker from its queues, highest priority first."""
+
+    def __init__(self, store: Store, settings: Settings, queues: Callable[[], list[str]]) -> None:
+        self._store = store
+        self._settings = settings
+        self._queues = queues
+
+    def fetch(self, worker_id: str) -> Delivery | None:
+        run_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        entry = self._store.queues.fetch(worker_id, self._queues(), run_at)
+        if entry is None:
+            return None
+        queue, payload = entry_parts(entry)
+        return Delivery(self._store, self._settings, worker_id, entry, queue, payload)

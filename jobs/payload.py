@@ -1,0 +1,87 @@
+"""The payload: what a job looks like on a queue, in Resque's format.
+
+    {"class": "jobs.demo.Sleeper", "args": [5], "id": "3f2a...", "enqueued_at": 1764185527.123}
+
+``class`` and ``args`` are Resque's; ``id`` (unique per job, kept across retries) and
+``enqueued_at`` (Unix time, seconds) are ours, and Resque ignores them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from jobs.arguments import check_arguments
+
+
+class PayloadTooLarge(ValueError):
+    """The encoded job is bigger than ``JOBS_MAX_PAYLOAD_BYTES``."""
+
+
+class PayloadError(ValueError):
+    """A payload taken from Redis cannot be read as a job."""
+
+
+def new_job_id() -> str:
+    return os.urandom(12).hex()
+
+
+def encode(class_name: str, args: tuple[Any, ...] | list[Any], max_bytes: int) -> tuple[str, bytes]:
+    """Check the arguments and build a payload. Returns the new job's id and the payload."""
+    check_arguments(class_name, args)
+    job_id = new_job_id()
+    body = {"class": class_name, "args": list(args), "id": job_id, "enqueued_at": time.time()}
+    data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(
+            f"{class_name} job is {len(data)} bytes, over the {max_bytes}-byte limit"
+            " (JOBS_MAX_PAYLOAD_BYTES). Store the data somewhere and pass its id instead."
+        )
+    return job_id, data
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A payload read back from Redis."""
+
+    class_name: str
+    args: list[Any]
+    job_id: str | None
+    body: dict[str, Any]
+
+    @classmethod
+    def decode(cls, data: bytes) -> Payload:
+        """Read a payload; raise :class:`PayloadError` saying what is wrong with it."""
+        try:
+            body = json.loads(data, parse_constant=_refuse_constant)
+        except ValueError as error:
+            raise PayloadError(f"the payload is not JSON ({error}): {preview(data)}") from None
+        if not isinstance(body, dict):
+            raise PayloadError(f"the payload is not a JSON object: {preview(data)}")
+        class_name, args = body.get("class"), body.get("args", [])
+        if not isinstance(class_name, str) or not class_name:
+            raise PayloadError(f'the payload has no "class" naming the job: {preview(data)}')
+        if not isinstance(args, list):
+            raise PayloadError(f'the payload\'s "args" is not a list: {preview(data)}')
+        job_id = body.get("id")
+        return cls(class_name, args, job_id if isinstance(job_id, str) else None, body)
+
+    def matches(self, class_name: str, args: list[Any]) -> bool:
+        """Same class and the same arguments as JSON sees them (so ``true`` is not ``1``)."""
+        return self.class_name == class_name and _canonical(self.args) == _canonical(args)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def preview(data: bytes, limit: int = 200) -> str:
+    text = data.decode("utf-8", "replace")
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,74 @@
+"""Recovery: find workers that died holding jobs, and put those jobs back on their queues.
+
+A worker is dead when its last heartbeat is older than ``JOBS_DEAD_AFTER`` seconds (by Redis's
+clock), or, faster, when it ran on this same host and its process no longer exists. Every live
+worker looks, once per heartbeat, but a short-lived lock means only one of them does the work
+at a time. Each job is moved back by a Lua script that first checks the heartbeat it was judged
+by is unchanged, so a worker that was only slow, not dead, keeps its jobs.
+
+A job that was running each time ``JOBS_CRASH_LIMIT`` workers died is failed instead of put back:
+it may be what is killing them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from jobs.fetch import requeue_entry
+from jobs.registry import WorkerId
+from jobs.settings import Settings
+from jobs.store import Store
+
+log = logging.getLogger("jobs.recovery")
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, it is just not ours
+    return True
+
+
+class Recovery:
+    def __init__(self, store: Store, settings: Settings, own_ids: list[str]) -> None:
+        self._store = store
+        self._settings = settings
+        self._own_ids = set(own_ids)
+        self._host = socket.gethostname()
+
+    def recover_dead_workers(self, now_ms: int) -> int:
+        """Look for dead workers (if no one else is looking) and put their jobs back."""
+        lock_ms = max(100, int(self._settings.heartbeat_interval * 1000))
+        if not self._store.workers.try_lock_recovery(f"{self._host}:{os.getpid()}", lock_ms):
+            return 0
+        recovered = 0
+        for worker_id, beat in self._store.workers.heartbeats():
+            if worker_id not in self._own_ids and self._is_dead(worker_id, int(beat), now_ms):
+                recovered += self.recover_worker(worker_id, beat)
+        return recovered
+
+    def _is_dead(self, worker_id: str, beat_ms: int, now_ms: int) -> bool:
+        if now_ms - beat_ms > self._settings.dead_after * 1000:
+            return True
+        parsed = WorkerId.parse(worker_id)
+        return parsed is not None and parsed.host == self._host and not process_exists(parsed.pid)
+
+    def recover_worker(self, worker_id: str, expected_beat: str) -> int:
+        """Put back every job ``worker_id`` holds and unregister it, unless it turns out to be
+        alive (its heartbeat moved). Returns how many jobs were put back or failed."""
+        moved = 0
+        for entry in self._store.queues.inflight(worker_id):
+            outcome = requeue_entry(
+                self._store, self._settings, worker_id, entry, "crash", expected_beat
+            )
+            if outcome == "alive":
+                return moved
+            moved += outcome in ("requeued", "failed")
+            log.warning("worker %s is dead; its job was %s", worker_id, outcome)
+        self._store.workers.unregister(worker_id, expected_beat)
+        return moved

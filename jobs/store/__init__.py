@@ -1,0 +1,54 @@
+"""The Redis boundary: the only package that talks to Redis.
+
+Everything else in ``jobs`` asks a :class:`Store` for what it needs, in the learner's words
+(push a job, fetch one, register a worker), and never sees a key name or a Redis command.
+Key names are built in :mod:`jobs.store.keys` (whose docstring is the key map); every change
+to several keys at once is a Lua script in ``lua/``, wrapped in :mod:`jobs.store.scripts`.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from jobs.store.connection import RedisUnavailable, connect, redact
+from jobs.store.failures import FailureStore
+from jobs.store.keys import Keys
+from jobs.store.queues import QueueStore, WakeupSubscription, entry_parts
+from jobs.store.scripts import Scripts
+from jobs.store.workers import WorkerStore
+
+__all__ = [
+    "FailureStore",
+    "Keys",
+    "QueueStore",
+    "RedisUnavailable",
+    "Store",
+    "WakeupSubscription",
+    "WorkerStore",
+    "entry_parts",
+    "redact",
+]
+
+
+class Store:
+    """One Redis connection and namespace, seen as queues, workers and failures."""
+
+    def __init__(self, url: str, namespace: str = "resque") -> None:
+        self.url = url
+        self.client: redis.Redis = connect(url)
+        self.keys = Keys(namespace)
+        scripts = Scripts(self.client)
+        self.queues = QueueStore(self.client, self.keys, scripts)
+        self.workers = WorkerStore(self.client, self.keys, scripts)
+        self.failures = FailureStore(self.client, self.keys, scripts)
+
+    def stat(self, name: str) -> int:
+        """A Resque counter: ``processed`` or ``failed``."""
+        return self.workers.stat(name)
+
+    def ping(self) -> None:
+        """Check that Redis answers; raise :class:`RedisUnavailable` naming the URL if not."""
+        try:
+            self.client.ping()
+        except redis.ConnectionError as error:
+            raise RedisUnavailable(f"cannot reach Redis at {redact(self.url)}: {error}") from error

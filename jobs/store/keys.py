@@ -1,0 +1,115 @@
+"""Every Redis key the queue uses, built in one place. This docstring is the key map.
+
+All keys live under a namespace (``JOBS_NAMESPACE``, default ``resque``), written ``ns`` below.
+
+Resque's keys, holding what Resque's own code (resque 3, ``lib/resque/``) reads, so a Ruby
+Resque and its web UI can read our Redis:
+
+=============================  ======  ===========================================================
+key                            type    holds
+=============================  ======  ===========================================================
+``ns:queues``                  set     the name of every queue that has been used
+``ns:queue:NAME``              list    waiting jobs, oldest first: RPUSH to enqueue, LPOP to fetch.
+                                       Each is JSON ``{"class", "args", "id", "enqueued_at"}``
+``ns:workers``                 set     worker ids, ``host:pid:queue1,queue2`` (thread mode:
+                                       ``host:pid-N:queues``, one per thread)
+``ns:worker:ID``               string  while working: JSON ``{"queue", "run_at", "payload"}``;
+                                       deleted when the worker is idle
+``ns:worker:ID:started``       string  when the worker started, Ruby ``Time#to_s`` style
+``ns:workers:heartbeat``       hash    worker id -> last heartbeat, ISO 8601 UTC
+``ns:stat:processed``          string  jobs run, counting failures (as Resque counts)
+``ns:stat:failed``             string  jobs that failed
+``ns:stat:processed:ID``       string  the same, per worker (deleted when the worker leaves)
+``ns:stat:failed:ID``          string
+``ns:failed``                  list    failure records, newest last: JSON ``{"failed_at",
+                                       "payload", "exception", "error", "backtrace", "worker",
+                                       "queue", "id"}``
+=============================  ======  ===========================================================
+
+Our own additions, all under ``ns:jobs:`` so it is plain which keys are not Resque's:
+
+=============================  ======  ===========================================================
+``ns:jobs:inflight:ID``        list    jobs worker ID has taken and not finished; each entry is
+                                       JSON ``[queue, payload]``. A job leaves it only when done,
+                                       failed or put back, so a killed worker loses nothing
+``ns:jobs:heartbeats``         zset    worker id -> last heartbeat in Redis time (ms); how live
+                                       workers find dead ones
+``ns:jobs:crashes``            hash    sha1 of an in-flight entry -> how many workers died while
+                                       running it (a job that keeps killing workers is failed)
+``ns:jobs:lock:recovery``      string  held (with expiry) by the worker that looks for dead ones
+``ns:jobs:wakeup:NAME``        pubsub  channel: enqueue publishes the queue name here, waking idle
+                                       workers at once instead of making them poll
+=============================  ======  ===========================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Builds key names under one namespace."""
+
+    namespace: str = "resque"
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self.namespace, *parts))
+
+    # Resque's keys
+    @property
+    def queues(self) -> str:
+        return self._key("queues")
+
+    def queue(self, name: str) -> str:
+        return self._key("queue", name)
+
+    @property
+    def workers(self) -> str:
+        return self._key("workers")
+
+    def worker(self, worker_id: str) -> str:
+        return self._key("worker", worker_id)
+
+    def worker_started(self, worker_id: str) -> str:
+        return self._key("worker", worker_id, "started")
+
+    @property
+    def resque_heartbeats(self) -> str:
+        return self._key("workers", "heartbeat")
+
+    def stat(self, name: str, worker_id: str | None = None) -> str:
+        if worker_id is None:
+            return self._key("stat", name)
+        return self._key("stat", name, worker_id)
+
+    @property
+    def failed(self) -> str:
+        return self._key("failed")
+
+    # Our additions
+    def inflight(self, worker_id: str) -> str:
+        return self._key("jobs", "inflight", worker_id)
+
+    @property
+    def heartbeats(self) -> str:
+        return self._key("jobs", "heartbeats")
+
+    @property
+    def crashes(self) -> str:
+        return self._key("jobs", "crashes")
+
+    @property
+    def recovery_lock(self) -> str:
+        return self._key("jobs", "lock", "recovery")
+
+    def wakeup_channel(self, queue: str) -> str:
+        return self._key("jobs", "wakeup", queue)
+
+    @property
+    def wakeup_pattern(self) -> str:
+        """Matches every queue's wake-up channel (for workers on ``*``)."""
+        return self._key("jobs", "wakeup", "*")
+
+    def queue_name_from_wakeup(self, channel: str) -> str:
+        return channel.removeprefix(self._key("jobs", "wakeup", ""))

@@ -1,0 +1,34 @@
+-- requeue: put an unfinished job back at the front of its queue (it was at the front when it
+-- was taken). Two reasons:
+--   'shutdown': the worker was told to stop now; the job is not to blame.
+--   'crash':    the worker running it died. Count that against the job, and once a job has
+--               been running when workers died ARGV[4] times, fail it instead of looping
+--               (a job that crashes every worker that takes it would otherwise do so forever).
+-- When recovering another worker's jobs, ARGV[6] is the heartbeat we judged it dead by: if it
+-- has changed, that worker is alive after all and nothing is touched.
+-- KEYS[1] in-flight list   KEYS[2] the job's queue list   KEYS[3] the queues set
+-- KEYS[4] crash counts hash   KEYS[5] failed list   KEYS[6] stat:failed   KEYS[7] heartbeats zset
+-- ARGV[1] entry   ARGV[2] 'shutdown' or 'crash'   ARGV[3] queue name   ARGV[4] crash limit
+-- ARGV[5] failure record to use if the limit is reached   ARGV[6] expected heartbeat or ''
+-- ARGV[7] worker id   ARGV[8] how many failure records to keep   ARGV[9] the wake-up channel
+-- Returns 'requeued', 'failed', 'gone' (not in flight any more) or 'alive'.
+if ARGV[6] ~= '' then
+  local beat = redis.call('ZSCORE', KEYS[7], ARGV[7])
+  if beat ~= ARGV[6] then return 'alive' end
+end
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 'gone' end
+if ARGV[2] == 'crash' then
+  local digest = redis.sha1hex(ARGV[1])
+  local crashes = redis.call('HINCRBY', KEYS[4], digest, 1)
+  if crashes >= tonumber(ARGV[4]) then
+    redis.call('HDEL', KEYS[4], digest)
+    redis.call('RPUSH', KEYS[5], ARGV[5])
+    redis.call('LTRIM', KEYS[5], -tonumber(ARGV[8]), -1)
+    redis.call('INCR', KEYS[6])
+    return 'failed'
+  end
+end
+redis.call('SADD', KEYS[3], ARGV[3])
+redis.call('LPUSH', KEYS[2], cjson.decode(ARGV[1])[2])
+redis.call('PUBLISH', ARGV[9], ARGV[3])  -- an idle worker can take it at once
+return 'requeued'

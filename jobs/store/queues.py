@@ -1,0 +1,209 @@
+"""Queues in Redis: putting jobs on them, taking jobs off them, and holding jobs in flight.
+
+A job's path through these keys:
+
+    enqueue ──> queue:NAME ──fetch──> jobs:inflight:WORKER ──acknowledge──> (gone, counted)
+                    ^                        │ ──fail──> failed
+                    └──────── requeue ───────┘
+"""
+
+from __future__ import annotations
+
+import json
+import select
+
+import redis
+
+from jobs.store.keys import Keys
+from jobs.store.replies import as_bytes_list, as_bytes_set, as_int
+from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
+
+# Lua's unpack() has a limit on how many values it can spread; stay well under it.
+PUSH_CHUNK = 1000
+
+
+def entry_parts(entry: bytes) -> tuple[str, bytes]:
+    """The queue name and raw payload held in an in-flight entry (JSON ``[queue, payload]``)."""
+    queue, payload = json.loads(entry.decode("utf-8", "surrogateescape"))
+    return queue, payload.encode("utf-8", "surrogateescape")
+
+
+class QueueStore:
+    def __init__(self, client: redis.Redis, keys: Keys, scripts: Scripts) -> None:
+        self._client = client
+        self._keys = keys
+        self._scripts = scripts
+
+    # -- enqueue side -------------------------------------------------------------------------
+    def push(self, queue: str, payloads: list[bytes]) -> int:
+        """Append payloads to ``queue`` (creating it) and wake idle workers. Returns its length."""
+        length = 0
+        for start in range(0, len(payloads), PUSH_CHUNK):
+            length = self._scripts.enqueue(
+                self._keys.queues,
+                self._keys.queue(queue),
+                queue,
+                self._keys.wakeup_channel(queue),
+                payloads[start : start + PUSH_CHUNK],
+            )
+        return length
+
+    def names(self) -> list[str]:
+        return sorted(
+            name.decode() for name in as_bytes_set(self._client.smembers(self._keys.queues))
+        )
+
+    def size(self, queue: str) -> int:
+        return as_int(self._client.llen(self._keys.queue(queue)))
+
+    def peek(self, queue: str, start: int, count: int) -> list[bytes]:
+        if count <= 0:
+            return []
+        return as_bytes_list(self._client.lrange(self._keys.queue(queue), start, start + count - 1))
+
+    def remove_payload(self, queue: str, payload: bytes) -> int:
+        """Remove one copy of exactly this payload; 0 if a worker took it first."""
+        return as_int(self._client.lrem(self._keys.queue(queue), 1, payload))  # type: ignore[arg-type]
+
+    def remove_queue(self, queue: str) -> None:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.srem(self._keys.queues, queue)
+        pipe.delete(self._keys.queue(queue))
+        pipe.execute()
+
+    # -- worker side --------------------------------------------------------------------------
+    def fetch(self, worker_id: str, queues: list[str], run_at: str) -> bytes | None:
+        """Move the next job of the first non-empty queue in flight for ``worker_id``."""
+        if not queues:
+            return None
+        return self._scripts.fetch(
+            self._keys.inflight(worker_id),
+            self._keys.worker(worker_id),
+            [self._keys.queue(name) for name in queues],
+            queues,
+            run_at,
+        )
+
+    def acknowledge(self, worker_id: str, entry: bytes) -> bool:
+        keys = self._keys
+        return self._scripts.acknowledge(
+            [
+                keys.inflight(worker_id),
+                keys.worker(worker_id),
+                keys.stat("processed"),
+                keys.stat("processed", worker_id),
+                keys.crashes,
+            ],
+            entry,
+        )
+
+    def fail(self, worker_id: str, entry: bytes, record: bytes, keep: int) -> bool:
+        keys = self._keys
+        return self._scripts.fail(
+            [
+                keys.inflight(worker_id),
+                keys.worker(worker_id),
+                keys.stat("processed"),
+                keys.stat("processed", worker_id),
+                keys.stat("failed"),
+                keys.stat("failed", worker_id),
+                keys.failed,
+                keys.crashes,
+            ],
+            entry,
+            record,
+            keep,
+        )
+
+    def requeue(
+        self,
+        worker_id: str,
+        entry: bytes,
+        reason: RequeueReason,
+        *,
+        crash_limit: int,
+        crash_record: bytes,
+        keep_failed: int,
+        expected_beat: str = "",
+    ) -> RequeueOutcome:
+        """Put an in-flight job back on the front of its queue (see ``lua/requeue.lua``)."""
+        keys = self._keys
+        queue, _ = entry_parts(entry)
+        return self._scripts.requeue(
+            [
+                keys.inflight(worker_id),
+                keys.queue(queue),
+                keys.queues,
+                keys.crashes,
+                keys.failed,
+                keys.stat("failed"),
+                keys.heartbeats,
+            ],
+            [
+                entry,
+                reason,
+                queue,
+                crash_limit,
+                crash_record,
+                expected_beat,
+                worker_id,
+                keep_failed,
+                keys.wakeup_channel(queue),
+            ],
+        )
+
+    def inflight(self, worker_id: str) -> list[bytes]:
+        return as_bytes_list(self._client.lrange(self._keys.inflight(worker_id), 0, -1))
+
+    def wakeups(self, queues: list[str], every_queue: bool) -> WakeupSubscription:
+        return WakeupSubscription(self._client, self._keys, queues, every_queue)
+
+
+class WakeupSubscription:
+    """Idle workers wait here: enqueue publishes the queue's name, which wakes them at once.
+
+    The subscription is made before the worker's first fetch and kept for its whole life, so a
+    job pushed between "every queue was empty" and "start waiting" still leaves a message that
+    ends the wait. Messages that arrive while the worker is busy just cause one extra fetch.
+    """
+
+    def __init__(self, client: redis.Redis, keys: Keys, queues: list[str], every_queue: bool):
+        self._keys = keys
+        self._pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        channels = [keys.wakeup_channel(name) for name in queues]
+        if channels:
+            self._pubsub.subscribe(*channels)
+        if every_queue:
+            self._pubsub.psubscribe(keys.wakeup_pattern)
+
+    def fileno(self) -> int:
+        """The socket to wait on with ``select``, next to the worker's other wake-ups."""
+        connection = self._pubsub.connection
+        assert connection is not None and connection._sock is not None
+        return int(connection._sock.fileno())
+
+    def drain(self) -> list[str]:
+        """Queue names of the wake-ups received so far, without waiting.
+
+        Reads until nothing is left, neither on the socket nor in the client's own buffer:
+        a message left in the buffer would not make the socket readable for ``select``.
+        """
+        names: list[str] = []
+        connection = self._pubsub.connection
+        while connection is not None and connection.can_read(timeout=0):
+            message = self._pubsub.get_message(timeout=0.0)
+            if message is not None:
+                channel = message["channel"].decode()
+                names.append(self._keys.queue_name_from_wakeup(channel))
+        return names
+
+    def wait(self, other_fds: list[int], timeout: float) -> list[str]:
+        """Wait for a wake-up, a readable fd in ``other_fds`` or ``timeout``; return wake-ups."""
+        names = self.drain()
+        if names:
+            return names
+        readable, _, _ = select.select([self.fileno(), *other_fds], [], [], timeout)
+        return self.drain() if self.fileno() in readable else []
+
+    def close(self) -> None:
+        self._pubsub.close()

@@ -1,0 +1,24 @@
+"""Typed views of redis-py replies.
+
+redis-py declares most commands as returning "a value, or an awaitable of it" (its sync and
+async clients share the declarations). We only use the sync client; these narrow its replies
+to what they are, and fail loudly if that is ever not so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def as_int(reply: Any) -> int:
+    return int(reply)
+
+
+def as_bytes_list(reply: Any) -> list[bytes]:
+    assert isinstance(reply, list), reply
+    return reply
+
+
+def as_bytes_set(reply: Any) -> set[bytes]:
+    assert isinstance(reply, set), reply
+    return reply

@@ -1,0 +1,82 @@
+"""The Lua scripts in ``lua/``, each loaded once and called through a typed wrapper.
+
+Every change that touches more than one key is one of these scripts, so Redis applies it
+all-or-nothing: there is no moment at which a job is in two places, or in none. Each script
+receives every key it touches in ``KEYS[]`` (what Redis Cluster and replication expect) and
+documents its arguments at the top of its file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import redis
+from redis.commands.core import Script
+
+LUA_DIR = Path(__file__).parent / "lua"
+
+RequeueReason = Literal["shutdown", "crash"]
+RequeueOutcome = Literal["requeued", "failed", "gone", "alive"]
+UnregisterOutcome = Literal["unregistered", "busy", "alive"]
+
+
+def _load(client: redis.Redis, name: str) -> Script:
+    # register_script sends EVALSHA and loads the script on the first NOSCRIPT reply.
+    return client.register_script((LUA_DIR / f"{name}.lua").read_text())
+
+
+def _text(reply: object) -> str:
+    return reply.decode() if isinstance(reply, bytes) else str(reply)
+
+
+class Scripts:
+    """One typed method per Lua script. Callers pass key names; values go in as given."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+        self._enqueue = _load(client, "enqueue")
+        self._fetch = _load(client, "fetch")
+        self._acknowledge = _load(client, "acknowledge")
+        self._fail = _load(client, "fail")
+        self._requeue = _load(client, "requeue")
+        self._register = _load(client, "register")
+        self._heartbeat = _load(client, "heartbeat")
+        self._unregister = _load(client, "unregister")
+        self._retry_failure = _load(client, "retry_failure")
+
+    def enqueue(
+        self, queues: str, queue_list: str, queue: str, channel: str, payloads: list[bytes]
+    ) -> int:
+        return int(self._enqueue(keys=[queues, queue_list], args=[queue, channel, *payloads]))
+
+    def fetch(
+        self, inflight: str, working: str, queue_lists: list[str], queues: list[str], run_at: str
+    ) -> bytes | None:
+        reply = self._fetch(keys=[inflight, working, *queue_lists], args=[run_at, *queues])
+        return reply if isinstance(reply, bytes) else None
+
+    def acknowledge(self, keys: list[str], entry: bytes) -> bool:
+        return bool(self._acknowledge(keys=keys, args=[entry]))
+
+    def fail(self, keys: list[str], entry: bytes, record: bytes, keep: int) -> bool:
+        return bool(self._fail(keys=keys, args=[entry, record, keep]))
+
+    def requeue(self, keys: list[str], args: list[bytes | str | int]) -> RequeueOutcome:
+        outcome = _text(self._requeue(keys=keys, args=args))
+        assert outcome in ("requeued", "failed", "gone", "alive"), outcome
+        return outcome  # type: ignore[return-value]
+
+    def register(self, keys: list[str], worker_id: str, started: str, beat: str) -> int:
+        return int(self._register(keys=keys, args=[worker_id, started, beat]))
+
+    def heartbeat(self, keys: list[str], beat: str, worker_ids: list[str]) -> int:
+        return int(self._heartbeat(keys=keys, args=[beat, *worker_ids]))
+
+    def unregister(self, keys: list[str], worker_id: str, expected_beat: str) -> UnregisterOutcome:
+        outcome = _text(self._unregister(keys=keys, args=[worker_id, expected_beat]))
+        assert outcome in ("unregistered", "busy", "alive"), outcome
+        return outcome  # type: ignore[return-value]
+
+    def retry_failure(self, keys: list[str], args: list[bytes | str]) -> bool:
+        return bool(self._retry_failure(keys=keys, args=args))

@@ -1,0 +1,76 @@
+"""Helpers for tests that run real worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+class WorkerProcess:
+    """``python -m jobs work`` in a subprocess, with the test's Redis and sample jobs."""
+
+    def __init__(self, redis_url: str, *args: str, env: dict[str, str] | None = None) -> None:
+        environment = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "JOBS_HEARTBEAT_INTERVAL": "0.1",
+            "JOBS_DEAD_AFTER": "5",
+            "JOBS_IMPORT": "tests.jobs.sample_jobs",
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        command = [sys.executable, "-m", "jobs", "work", *args]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        self.pid = self.process.pid
+        self._output: str | None = None
+
+    def wait_registered(self, raw: redis.Redis, count: int = 1) -> list[str]:
+        def ids() -> list[str]:
+            mine = [w for w in raw.smembers("resque:workers") if f":{self.pid}" in str(w)]
+            return mine if len(mine) >= count else []
+
+        return wait_for(ids, what=f"worker {self.pid} to register")
+
+    def signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def wait(self, timeout: float = 15.0) -> int:
+        return self.process.wait(timeout)
+
+    def output(self) -> str:
+        if self.process.poll() is None:
+            self.stop()
+        assert self.process.stdout is not None
+        if self._output is None:
+            self._output = self.process.stdout.read().decode(errors="replace")
+        return self._output
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)

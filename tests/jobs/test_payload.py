@@ -1,0 +1,142 @@
+"""The payload: a job as JSON on a queue, in Resque's format, and reading one back."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import datetime
+
+import pytest
+
+from jobs.arguments import JobArgumentError
+from jobs.payload import Payload, PayloadError, PayloadTooLarge, encode, new_job_id
+
+LIMIT = 512 * 1024
+
+
+def test_encode_writes_compact_json_with_class_args_id_enqueued_at_in_that_order() -> None:
+    before = time.time()
+    job_id, data = encode("app.jobs.Mail", ("a", 1, None), LIMIT)
+    after = time.time()
+
+    body = json.loads(data)
+    assert list(body) == ["class", "args", "id", "enqueued_at"]
+    prefix = f'{{"class":"app.jobs.Mail","args":["a",1,null],"id":"{job_id}","enqueued_at":'
+    assert data.decode().startswith(prefix)
+    assert data.decode() == prefix + json.dumps(body["enqueued_at"]) + "}"
+    assert isinstance(body["enqueued_at"], float)
+    assert before <= body["enqueued_at"] <= after
+
+
+def test_encode_gives_every_job_a_new_24_hex_digit_id() -> None:
+    ids = {encode("X", [], LIMIT)[0] for _ in range(50)}
+
+    assert len(ids) == 50
+    assert all(re.fullmatch(r"[0-9a-f]{24}", job_id) for job_id in ids)
+    assert re.fullmatch(r"[0-9a-f]{24}", new_job_id())
+
+
+def test_encode_refuses_arguments_json_cannot_carry() -> None:
+    with pytest.raises(JobArgumentError, match=r"\(args\[1\]\['when'\]\)"):
+        encode("app.jobs.Mail", ["ok", {"when": datetime(2026, 1, 1)}], LIMIT)
+
+
+def test_encode_refuses_a_payload_over_the_limit_and_names_the_limit() -> None:
+    with pytest.raises(PayloadTooLarge) as raised:
+        encode("app.jobs.Mail", ["x" * 2000], 1000)
+
+    message = str(raised.value)
+    assert "app.jobs.Mail job is" in message
+    assert "over the 1000-byte limit" in message
+    assert "JOBS_MAX_PAYLOAD_BYTES" in message
+    assert isinstance(raised.value, ValueError)
+
+
+def test_encode_accepts_a_payload_under_the_limit() -> None:
+    _, data = encode("app.jobs.Mail", ["x" * 100], 1000)
+
+    assert 100 < len(data) <= 1000
+
+
+def test_decode_reads_class_args_id_and_keeps_the_whole_body() -> None:
+    data = b'{"class":"app.jobs.Mail","args":[1,"a"],"id":"abc","enqueued_at":1.5,"extra":true}'
+
+    payload = Payload.decode(data)
+
+    assert payload.class_name == "app.jobs.Mail"
+    assert payload.args == [1, "a"]
+    assert payload.job_id == "abc"
+    assert payload.body == json.loads(data)
+
+
+def test_decode_reads_a_resque_payload_without_id() -> None:
+    payload = Payload.decode(b'{"class":"Archive","args":[]}')
+
+    assert (payload.class_name, payload.args, payload.job_id) == ("Archive", [], None)
+
+
+def test_decode_treats_missing_args_as_none_and_a_non_text_id_as_no_id() -> None:
+    payload = Payload.decode(b'{"class":"Archive","id":42}')
+
+    assert payload.args == []
+    assert payload.job_id is None
+
+
+UNREADABLE = [
+    pytest.param(b"not json", "the payload is not JSON", id="not-json"),
+    pytest.param(b"", "the payload is not JSON", id="empty"),
+    pytest.param(b"\xff\xfe", "the payload is not JSON", id="not-utf8"),
+    pytest.param(b"[1,2]", "the payload is not a JSON object", id="list"),
+    pytest.param(b'"text"', "the payload is not a JSON object", id="string"),
+    pytest.param(b'{"args":[]}', 'the payload has no "class" naming the job', id="no-class"),
+    pytest.param(
+        b'{"class":"","args":[]}', 'the payload has no "class" naming the job', id="empty-class"
+    ),
+    pytest.param(
+        b'{"class":7,"args":[]}', 'the payload has no "class" naming the job', id="class-not-text"
+    ),
+    pytest.param(b'{"class":"X","args":"a"}', 'the payload\'s "args" is not a list', id="args-str"),
+    pytest.param(
+        b'{"class":"X","args":{"a":1}}', 'the payload\'s "args" is not a list', id="args-dict"
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "why"), UNREADABLE)
+def test_decode_refuses_an_unreadable_payload_saying_why_and_showing_it(
+    data: bytes, why: str
+) -> None:
+    with pytest.raises(PayloadError) as raised:
+        Payload.decode(data)
+
+    message = str(raised.value)
+    assert message.startswith(why)
+    assert message.endswith(data.decode("utf-8", "replace"))
+
+
+def test_decode_error_shows_only_the_start_of_a_long_payload() -> None:
+    data = b"[" + b"1," * 1000 + b"1]"
+
+    with pytest.raises(PayloadError) as raised:
+        Payload.decode(data)
+
+    assert str(raised.value).endswith(data[:200].decode() + "...")
+    assert len(str(raised.value)) < 300
+
+
+def test_payload_matches_class_and_args_whatever_its_id() -> None:
+    payload = Payload.decode(b'{"class":"X","args":[1,{"a":"b"}],"id":"one"}')
+
+    assert payload.matches("X", [1, {"a": "b"}])
+    assert not payload.matches("Y", [1, {"a": "b"}])
+    assert not payload.matches("X", [1])
+    assert not payload.matches("X", [1, {"a": "c"}])
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_decode_refuses_the_non_json_constants_pythons_parser_would_let_through(
+    constant: str,
+) -> None:
+    with pytest.raises(PayloadError, match=f"{constant} is not JSON"):
+        Payload.decode(f'{{"class":"a.B","args":[{constant}]}}'.encode())
