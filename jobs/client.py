@@ -104,8 +104,9 @@ class Client:
         ``{"raw": text}``)."""
         return [_readable(data) for data in self.store.queues.peek(queue, start, count)]
 
-    def remove_queue(self, queue: str) -> None:
-        self.store.queues.remove_queue(queue)
+    def remove_queue(self, queue: str) -> int:
+        """Remove a queue and the jobs waiting on it; returns how many jobs were removed."""
+        return self.store.queues.remove_queue(queue)
 
 
 def _argument_list(args: Sequence[Any]) -> list[Any]:

@@ -65,11 +65,9 @@ class QueueStore:
         """Remove one copy of exactly this payload; 0 if a worker took it first."""
         return as_int(self._client.lrem(self._keys.queue(queue), 1, payload))  # type: ignore[arg-type]
 
-    def remove_queue(self, queue: str) -> None:
-        pipe = self._client.pipeline(transaction=True)
-        pipe.srem(self._keys.queues, queue)
-        pipe.delete(self._keys.queue(queue))
-        pipe.execute()
+    def remove_queue(self, queue: str) -> int:
+        """Remove a queue and its waiting jobs; returns how many jobs went with it."""
+        return self._scripts.remove_queue(self._keys.queues, self._keys.queue(queue), queue)
 
     # -- worker side --------------------------------------------------------------------------
     def fetch(self, worker_id: str, queues: list[str], run_at: str) -> bytes | None:
@@ -177,7 +175,11 @@ class WakeupSubscription:
             self._pubsub.psubscribe(keys.wakeup_pattern)
 
     def fileno(self) -> int:
-        """The socket to wait on with ``select``, next to the worker's other wake-ups."""
+        """The socket to wait on with ``select``, next to the worker's other wake-ups.
+
+        redis-py offers no public way to wait on a subscription together with other files,
+        so this reaches for its connection's socket; :meth:`drain` empties its buffer first.
+        """
         connection = self._pubsub.connection
         assert connection is not None and connection._sock is not None
         return int(connection._sock.fileno())

@@ -44,6 +44,7 @@ class Scripts:
         self._heartbeat = _load(client, "heartbeat")
         self._unregister = _load(client, "unregister")
         self._retry_failure = _load(client, "retry_failure")
+        self._remove_queue = _load(client, "remove_queue")
 
     def enqueue(
         self, queues: str, queue_list: str, queue: str, channel: str, payloads: list[bytes]
@@ -77,6 +78,9 @@ class Scripts:
         outcome = _text(self._unregister(keys=keys, args=[worker_id, expected_beat]))
         assert outcome in ("unregistered", "busy", "alive"), outcome
         return outcome  # type: ignore[return-value]
+
+    def remove_queue(self, queues: str, queue_list: str, queue: str) -> int:
+        return int(self._remove_queue(keys=[queues, queue_list], args=[queue]))
 
     def retry_failure(self, keys: list[str], args: list[bytes | str]) -> bool:
         return bool(self._retry_failure(keys=keys, args=args))

@@ -408,7 +408,7 @@ def test_remove_queue_deletes_its_jobs_and_its_name(client: Client, raw: redis.R
     client.enqueue(Record, 1)
     client.enqueue_to("urgent", Record, 2)
 
-    client.remove_queue("urgent")
+    assert client.remove_queue("urgent") == 1
 
     assert client.queues() == ["default"]
     assert not raw.exists("resque:queue:urgent")
