@@ -15,6 +15,7 @@ from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
 from jobs.store.queues import QueueStore, WakeupSubscription, entry_parts
 from jobs.store.scripts import Scripts
+from jobs.store.stats import StatsStore
 from jobs.store.workers import WorkerStore
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Keys",
     "QueueStore",
     "RedisUnavailable",
+    "StatsStore",
     "Store",
     "WakeupSubscription",
     "WorkerStore",
@@ -41,10 +43,11 @@ class Store:
         self.queues = QueueStore(self.client, self.keys, scripts)
         self.workers = WorkerStore(self.client, self.keys, scripts)
         self.failures = FailureStore(self.client, self.keys, scripts)
+        self.stats = StatsStore(self.client, self.keys)
 
     def stat(self, name: str) -> int:
         """A Resque counter: ``processed`` or ``failed``."""
-        return self.workers.stat(name)
+        return self.stats.total(name)
 
     def ping(self) -> None:
         """Check that Redis answers; raise :class:`RedisUnavailable` naming the URL if not."""

@@ -39,6 +39,9 @@ Our own additions, all under ``ns:jobs:`` so it is plain which keys are not Resq
 ``ns:jobs:lock:recovery``      string  held (with expiry) by the worker that looks for dead ones
 ``ns:jobs:wakeup:NAME``        pubsub  channel: enqueue publishes the queue name here, waking idle
                                        workers at once instead of making them poll
+``ns:jobs:history:STAT:MINUTE`` string jobs processed (or failed) in one minute, MINUTE being
+                                       Unix time // 60; expires after two hours (the monitor's
+                                       chart)
 =============================  ======  ===========================================================
 """
 
@@ -110,6 +113,10 @@ class Keys:
     def wakeup_pattern(self) -> str:
         """Matches every queue's wake-up channel (for workers on ``*``)."""
         return self._key("jobs", "wakeup", "*")
+
+    def history(self, stat: str, minute: int) -> str:
+        """The count of ``stat`` (processed or failed) in one minute (Unix time // 60)."""
+        return self._key("jobs", "history", stat, str(minute))
 
     def queue_name_from_wakeup(self, channel: str) -> str:
         return channel.removeprefix(self._key("jobs", "wakeup", ""))

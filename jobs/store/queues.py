@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import select
+import time
 
 import redis
 
@@ -20,6 +21,11 @@ from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
 
 # Lua's unpack() has a limit on how many values it can spread; stay well under it.
 PUSH_CHUNK = 1000
+HISTORY_SECONDS = 2 * 60 * 60  # how long per-minute counts are kept (the monitor's chart)
+
+
+def this_minute() -> int:
+    return int(time.time() // 60)
 
 
 def entry_parts(entry: bytes) -> tuple[str, bytes]:
@@ -91,8 +97,10 @@ class QueueStore:
                 keys.stat("processed"),
                 keys.stat("processed", worker_id),
                 keys.crashes,
+                keys.history("processed", this_minute()),
             ],
             entry,
+            HISTORY_SECONDS,
         )
 
     def fail(self, worker_id: str, entry: bytes, record: bytes, keep: int) -> bool:
@@ -107,10 +115,13 @@ class QueueStore:
                 keys.stat("failed", worker_id),
                 keys.failed,
                 keys.crashes,
+                keys.history("processed", minute := this_minute()),
+                keys.history("failed", minute),
             ],
             entry,
             record,
             keep,
+            HISTORY_SECONDS,
         )
 
     def requeue(
@@ -136,6 +147,7 @@ class QueueStore:
                 keys.failed,
                 keys.stat("failed"),
                 keys.heartbeats,
+                keys.history("failed", this_minute()),
             ],
             [
                 entry,
@@ -147,6 +159,7 @@ class QueueStore:
                 worker_id,
                 keep_failed,
                 keys.wakeup_channel(queue),
+                HISTORY_SECONDS,
             ],
         )
 

@@ -57,11 +57,13 @@ class Scripts:
         reply = self._fetch(keys=[inflight, working, *queue_lists], args=[run_at, *queues])
         return reply if isinstance(reply, bytes) else None
 
-    def acknowledge(self, keys: list[str], entry: bytes) -> bool:
-        return bool(self._acknowledge(keys=keys, args=[entry]))
+    def acknowledge(self, keys: list[str], entry: bytes, history_seconds: int) -> bool:
+        return bool(self._acknowledge(keys=keys, args=[entry, history_seconds]))
 
-    def fail(self, keys: list[str], entry: bytes, record: bytes, keep: int) -> bool:
-        return bool(self._fail(keys=keys, args=[entry, record, keep]))
+    def fail(
+        self, keys: list[str], entry: bytes, record: bytes, keep: int, history_seconds: int
+    ) -> bool:
+        return bool(self._fail(keys=keys, args=[entry, record, keep, history_seconds]))
 
     def requeue(self, keys: list[str], args: list[bytes | str | int]) -> RequeueOutcome:
         outcome = _text(self._requeue(keys=keys, args=args))

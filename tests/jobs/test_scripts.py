@@ -591,3 +591,27 @@ def test_failure_retry_of_a_record_not_stored_enqueues_nothing(
     assert store.failures.retry(RECORD, P1, "high") is False
 
     assert raw.keys("*") == []
+
+
+# -- per-minute history (the monitor's chart) ---------------------------------------------------
+def test_acknowledge_and_fail_count_this_minute_and_the_count_expires(
+    store: Store, raw: redis.Redis
+) -> None:
+    minute = int(time.time() // 60)
+    store.queues.push("high", [P1, P2])
+    done = store.queues.fetch(W, ["high"], RUN_AT)
+    assert done is not None and store.queues.acknowledge(W, done)
+    broken = store.queues.fetch(W, ["high"], RUN_AT)
+    assert broken is not None and store.queues.fail(W, broken, b"{}", 10)
+
+    rows = store.stats.history(minute, 3)
+
+    # (a job acknowledged just before a minute boundary counts in the minute before)
+    assert [row[0] for row in rows] == [minute - 2, minute - 1, minute]
+    assert sum(row[1] for row in rows) == 2 and sum(row[2] for row in rows) == 1
+    for key in raw.keys("resque:jobs:history:*"):
+        assert 0 < raw.ttl(key) <= 2 * 60 * 60
+
+
+def test_history_of_minutes_with_no_jobs_is_zero(store: Store) -> None:
+    assert store.stats.history(1000, 2) == [(999, 0, 0), (1000, 0, 0)]

@@ -4,7 +4,9 @@
 -- KEYS[1] in-flight list   KEYS[2] working record   KEYS[3] stat:processed
 -- KEYS[4] stat:processed:ID   KEYS[5] stat:failed   KEYS[6] stat:failed:ID
 -- KEYS[7] the failed list   KEYS[8] the crash counts hash
+-- KEYS[9], KEYS[10] this minute's processed and failed counts
 -- ARGV[1] the in-flight entry   ARGV[2] the failure record (JSON)   ARGV[3] how many records to keep
+-- ARGV[4] seconds to keep the minute's counts
 -- Returns 1 if recorded, 0 if the job was no longer in flight.
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
 redis.call('DEL', KEYS[2])
@@ -12,6 +14,10 @@ redis.call('INCR', KEYS[3])
 redis.call('INCR', KEYS[4])
 redis.call('INCR', KEYS[5])
 redis.call('INCR', KEYS[6])
+for i = 9, 10 do
+  redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[4])
+end
 redis.call('RPUSH', KEYS[7], ARGV[2])
 redis.call('LTRIM', KEYS[7], -tonumber(ARGV[3]), -1)
 redis.call('HDEL', KEYS[8], redis.sha1hex(ARGV[1]))

@@ -8,9 +8,11 @@
 -- has changed, that worker is alive after all and nothing is touched.
 -- KEYS[1] in-flight list   KEYS[2] the job's queue list   KEYS[3] the queues set
 -- KEYS[4] crash counts hash   KEYS[5] failed list   KEYS[6] stat:failed   KEYS[7] heartbeats zset
+-- KEYS[8] this minute's failed count
 -- ARGV[1] entry   ARGV[2] 'shutdown' or 'crash'   ARGV[3] queue name   ARGV[4] crash limit
 -- ARGV[5] failure record to use if the limit is reached   ARGV[6] expected heartbeat or ''
 -- ARGV[7] worker id   ARGV[8] how many failure records to keep   ARGV[9] the wake-up channel
+-- ARGV[10] seconds to keep the minute's count
 -- Returns 'requeued', 'failed', 'gone' (not in flight any more) or 'alive'.
 if ARGV[6] ~= '' then
   local beat = redis.call('ZSCORE', KEYS[7], ARGV[7])
@@ -25,6 +27,8 @@ if ARGV[2] == 'crash' then
     redis.call('RPUSH', KEYS[5], ARGV[5])
     redis.call('LTRIM', KEYS[5], -tonumber(ARGV[8]), -1)
     redis.call('INCR', KEYS[6])
+    redis.call('INCR', KEYS[8])
+    redis.call('EXPIRE', KEYS[8], ARGV[10])
     return 'failed'
   end
 end
