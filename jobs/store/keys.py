@@ -39,6 +39,8 @@ Our own additions, all under ``ns:jobs:`` so it is plain which keys are not Resq
 ``ns:jobs:lock:recovery``      string  held (with expiry) by the worker that looks for dead ones
 ``ns:jobs:wakeup:NAME``        pubsub  channel: enqueue publishes the queue name here, waking idle
                                        workers at once instead of making them poll
+``ns:jobs:flags:ID``           set     a worker's states beyond idle/working: ``paused`` (USR2),
+                                       ``overdue`` (a job past its timeout in a thread)
 ``ns:jobs:history:STAT:MINUTE`` string jobs processed (or failed) in one minute, MINUTE being
                                        Unix time // 60; expires after two hours (the monitor's
                                        chart)
@@ -93,6 +95,9 @@ class Keys:
     # Our additions
     def inflight(self, worker_id: str) -> str:
         return self._key("jobs", "inflight", worker_id)
+
+    def flags(self, worker_id: str) -> str:
+        return self._key("jobs", "flags", worker_id)
 
     @property
     def heartbeats(self) -> str:

@@ -47,6 +47,7 @@ class WorkerStore:
                 keys.stat("processed", worker_id),
                 keys.stat("failed", worker_id),
                 keys.inflight(worker_id),
+                keys.flags(worker_id),
             ],
             worker_id,
             expected_beat,
@@ -81,6 +82,13 @@ class WorkerStore:
     def working_record(self, worker_id: str) -> bytes | None:
         value = self._client.get(self._keys.worker(worker_id))
         return value if isinstance(value, bytes) else None
+
+    def flags(self, worker_id: str) -> set[str]:
+        """States beyond idle/working: ``paused``, ``overdue``."""
+        return {
+            flag.decode()
+            for flag in as_bytes_set(self._client.smembers(self._keys.flags(worker_id)))
+        }
 
     def started(self, worker_id: str) -> str | None:
         value = self._client.get(self._keys.worker_started(worker_id))

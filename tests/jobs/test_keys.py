@@ -79,6 +79,7 @@ def test_every_key_in_the_docstring_map_is_built_and_nothing_else() -> None:
         keys.recovery_lock,
         keys.wakeup_channel("NAME"),
         keys.history("STAT", "MINUTE"),  # type: ignore[arg-type]
+        keys.flags("ID"),
     }
 
     assert documented == built

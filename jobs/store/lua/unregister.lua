@@ -4,12 +4,13 @@
 -- if it changed, the worker is alive and stays registered.
 -- KEYS[1] workers set   KEYS[2] worker:ID   KEYS[3] worker:ID:started   KEYS[4] Resque heartbeats
 -- KEYS[5] our heartbeats   KEYS[6] stat:processed:ID   KEYS[7] stat:failed:ID   KEYS[8] in-flight
+-- KEYS[9] the worker's flags
 -- ARGV[1] worker id   ARGV[2] expected heartbeat or ''
 -- Returns 'unregistered', 'busy' (jobs still in flight) or 'alive'.
 if ARGV[2] ~= '' and redis.call('ZSCORE', KEYS[5], ARGV[1]) ~= ARGV[2] then return 'alive' end
 if redis.call('LLEN', KEYS[8]) > 0 then return 'busy' end
 redis.call('SREM', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[6], KEYS[7])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[6], KEYS[7], KEYS[9])
 redis.call('HDEL', KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
 return 'unregistered'
