@@ -56,12 +56,13 @@ __all__ = [
 ]
 
 
-def enqueue(job_class: type, *args: Any) -> str:
-    """Put a job on its class's queue; returns its id. Arguments must be JSON."""
+def enqueue(job_class: type, *args: Any) -> str | None:
+    """Put a job on its class's queue; returns its id (None if a hook vetoed it).
+    Arguments must be JSON."""
     return default_client().enqueue(job_class, *args)
 
 
-def enqueue_to(queue: str, job_class: type, *args: Any) -> str:
+def enqueue_to(queue: str, job_class: type, *args: Any) -> str | None:
     """Put a job on the queue you name; returns its id."""
     return default_client().enqueue_to(queue, job_class, *args)
 

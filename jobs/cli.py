@@ -88,6 +88,14 @@ def cli() -> None:
     help="Seconds between idle rescans; 0 = exit when empty.",
 )
 @click.option(
+    "--shutdown-timeout",
+    envvar="SHUTDOWN_TIMEOUT",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="On TERM/INT: seconds running jobs get to finish before they are put back.",
+)
+@click.option(
     "--import",
     "imports",
     envvar="JOBS_IMPORT",
@@ -102,6 +110,7 @@ def work(
     threads: int,
     fork: bool,
     interval: float,
+    shutdown_timeout: float,
     imports: str,
     verbose: bool,
     very_verbose: bool,
@@ -113,7 +122,13 @@ def work(
         raise click.UsageError(NO_IMPORT_HELP)
     if count > 1:
         command = worker_command(
-            queues, modules, threads=threads, fork=fork, interval=interval, verbose=verbose
+            queues,
+            modules,
+            threads=threads,
+            fork=fork,
+            interval=interval,
+            shutdown_timeout=shutdown_timeout,
+            verbose=verbose,
         )
         sys.exit(Supervisor(command, count).run())
     settings = Settings.from_env()
@@ -125,7 +140,14 @@ def work(
     store = Store(settings.resolved_redis_url(), settings.namespace)
     store.ping()
     Worker(
-        store, settings, queues, loader, threads=threads, fork_per_job=fork, interval=interval
+        store,
+        settings,
+        queues,
+        loader,
+        threads=threads,
+        fork_per_job=fork,
+        interval=interval,
+        shutdown_timeout=shutdown_timeout,
     ).run()
 
 

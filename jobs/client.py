@@ -15,10 +15,11 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from jobs.hooks import EnqueueCall, Hooks, default_hooks
 from jobs.job import class_name_of, queue_of
 from jobs.payload import Payload, PayloadError, encode
 from jobs.settings import Settings
-from jobs.store import Store
+from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store, redact
 
 # Resque splits worker ids ("host:pid:queue1,queue2") on ':' and ','.
 FORBIDDEN_IN_QUEUE_NAMES = frozenset(":,* \t\r\n")
@@ -38,37 +39,59 @@ def check_queue_name(name: str) -> str:
 
 
 class Client:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, hooks: Hooks | None = None) -> None:
         self.store = store
         self.settings = settings
+        self.hooks = hooks or default_hooks
 
     @classmethod
     def from_env(cls, settings: Settings | None = None) -> Client:
         settings = settings or Settings.from_env()
         return cls(Store(settings.resolved_redis_url(), settings.namespace), settings)
 
-    def enqueue(self, job_class: type, *args: Any) -> str:
-        """Put a job on its class's queue. Returns the job's id."""
+    def enqueue(self, job_class: type, *args: Any) -> str | None:
+        """Put a job on its class's queue. Returns the job's id (None if a hook vetoed it)."""
         return self.enqueue_to(queue_of(job_class), job_class, *args)
 
-    def enqueue_to(self, queue: str, job_class: type, *args: Any) -> str:
+    def enqueue_to(self, queue: str, job_class: type, *args: Any) -> str | None:
         """Put a job on ``queue``. Arguments must be JSON; nothing is written if not."""
         check_queue_name(queue)
-        job_id, payload = encode(class_name_of(job_class), args, self.settings.max_payload_bytes)
-        self.store.queues.push(queue, [payload])
-        return job_id
+        job = encode(class_name_of(job_class), args, self.settings.max_payload_bytes)
+        return self._through_hooks(EnqueueCall(job_class, args, queue), job)
 
     def enqueue_many(
         self, job_class: type, many_args: Iterable[Sequence[Any]], queue: str | None = None
     ) -> list[str]:
-        """Enqueue one job per argument list, in few round trips. All or nothing is checked
-        first: one bad argument list and none of them is written."""
+        """Enqueue one job per argument list. Every list is checked first: one bad list and
+        none is written. Without enqueue hooks the jobs are written in a few round trips;
+        with hooks, each job goes through them and is written as it passes."""
         queue = check_queue_name(queue or queue_of(job_class))
-        class_name = class_name_of(job_class)
-        limit = self.settings.max_payload_bytes
-        encoded = [encode(class_name, _argument_list(args), limit) for args in many_args]
-        self.store.queues.push(queue, [payload for _, payload in encoded])
-        return [job_id for job_id, _ in encoded]
+        class_name, limit = class_name_of(job_class), self.settings.max_payload_bytes
+        arg_lists = [argument_list(args) for args in many_args]
+        jobs = [encode(class_name, args, limit) for args in arg_lists]
+        if not self.hooks.has_enqueue_hooks(job_class):
+            self._push(queue, [payload for _, payload in jobs])
+            return [job_id for job_id, _ in jobs]
+        calls = [EnqueueCall(job_class, tuple(args), queue) for args in arg_lists]
+        ids = [self._through_hooks(call, job) for call, job in zip(calls, jobs, strict=True)]
+        return [job_id for job_id in ids if job_id is not None]
+
+    def _through_hooks(self, call: EnqueueCall, job: tuple[str, bytes]) -> str | None:
+        job_id, payload = job
+
+        def push() -> str:
+            self._push(call.queue, [payload])
+            return job_id
+
+        return self.hooks.run_enqueue(call, push)
+
+    def _push(self, queue: str, payloads: list[bytes]) -> None:
+        try:
+            self.store.queues.push(queue, payloads)
+        except CONNECTION_ERRORS as error:
+            raise RedisUnavailable(
+                f"cannot enqueue: Redis at {redact(self.store.url)} is unreachable ({error})"
+            ) from error
 
     def dequeue(self, job_class: type, *args: Any) -> int:
         """Remove waiting jobs of this class with exactly these arguments, whatever else
@@ -109,7 +132,8 @@ class Client:
         return self.store.queues.remove_queue(queue)
 
 
-def _argument_list(args: Sequence[Any]) -> list[Any]:
+def argument_list(args: Sequence[Any]) -> list[Any]:
+    """One job's arguments in a bulk enqueue: a list or tuple (a string is not one)."""
     if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
         raise TypeError(f"enqueue_many takes a list of argument lists; got {args!r} as one")
     return list(args)
@@ -132,6 +156,12 @@ def default_client() -> Client:
     with _default_lock:
         if _default is None:
             _default = Client.from_env()
+        return _default
+
+
+def current_default_client() -> Client | None:
+    """The default client if one has been built or set, without building one."""
+    with _default_lock:
         return _default
 
 

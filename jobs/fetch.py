@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jobs.failures import failure_record
+from jobs.payload import Payload
 from jobs.settings import Settings
 from jobs.store import Store, entry_parts
 from jobs.store.scripts import RequeueOutcome, RequeueReason
@@ -33,6 +34,13 @@ class Delivery:
     entry: bytes
     queue: str
     payload: bytes
+    _decoded: Payload | None = field(default=None, repr=False, compare=False)
+
+    def decoded(self) -> Payload:
+        """The payload, read once (raises :class:`PayloadError` if it cannot be)."""
+        if self._decoded is None:
+            self._decoded = Payload.decode(self.payload)
+        return self._decoded
 
     def acknowledge(self) -> bool:
         """The job is done. False if another worker had already put it back (see module doc)."""

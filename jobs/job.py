@@ -74,8 +74,9 @@ class Job:
         raise NotImplementedError(f"{type(self).__qualname__} must define perform()")
 
     @classmethod
-    def perform_async(cls, *args: Any) -> str:
-        """Enqueue this job on its queue with the default client; returns the job's id."""
+    def perform_async(cls, *args: Any) -> str | None:
+        """Enqueue this job on its queue with the default client; returns the job's id
+        (None if an enqueue hook vetoed it)."""
         from jobs.client import default_client
 
         return default_client().enqueue(cls, *args)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 
 from jobs.fetch import requeue_entry
 from jobs.registry import WorkerId
@@ -41,20 +42,24 @@ class Recovery:
         self._own_ids = set(own_ids)
         self._host = socket.gethostname()
 
-    def recover_dead_workers(self, now_ms: int) -> int:
-        """Look for dead workers (if no one else is looking) and put their jobs back."""
+    def recover_dead_workers(
+        self, now_ms: int, trust_heartbeats: Callable[[], bool] = lambda: True
+    ) -> bool:
+        """Look for dead workers (if no one else is looking) and put their jobs back.
+        Returns whether this worker held the lock and looked. With ``trust_heartbeats``
+        False (just after an outage), only same-host workers whose process is gone count."""
         lock_ms = max(100, int(self._settings.heartbeat_interval * 1000))
         if not self._store.workers.try_lock_recovery(f"{self._host}:{os.getpid()}", lock_ms):
-            return 0
-        recovered = 0
+            return False
         for worker_id, beat in self._store.workers.heartbeats():
-            if worker_id not in self._own_ids and self._is_dead(worker_id, int(beat), now_ms):
-                recovered += self.recover_worker(worker_id, beat)
-        return recovered
+            if worker_id in self._own_ids:
+                continue
+            late = now_ms - int(beat) > self._settings.dead_after * 1000
+            if (late and trust_heartbeats()) or self._process_gone(worker_id):
+                self.recover_worker(worker_id, beat)
+        return True
 
-    def _is_dead(self, worker_id: str, beat_ms: int, now_ms: int) -> bool:
-        if now_ms - beat_ms > self._settings.dead_after * 1000:
-            return True
+    def _process_gone(self, worker_id: str) -> bool:
         parsed = WorkerId.parse(worker_id)
         return parsed is not None and parsed.host == self._host and not process_exists(parsed.pid)
 

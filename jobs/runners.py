@@ -2,12 +2,14 @@
 
 * :class:`ForkRunner` (Resque's model): one job at a time, each in a forked child process. A
   job that leaks memory, crashes the interpreter or corrupts global state takes only its child
-  down; the worker lives on. Costs a fork per job (about a millisecond).
+  down; the worker lives on. It can also be stopped: a child that runs over its job's timeout
+  is killed. Costs a fork per job (about a millisecond).
 * :class:`ThreadRunner` (Sidekiq's model): N jobs at once on N threads of one process. Far less
-  overhead and memory per job, but jobs share the process, and a stuck thread cannot be killed.
+  overhead and memory per job, but jobs share the process, and a thread cannot be stopped from
+  outside: a job past its timeout is only reported as overdue.
 
 Both are driven by the worker's loop through the same small surface: which slots are free,
-start a delivery in a slot, collect the ones that finished. A slot is a worker id.
+start a delivery in a slot, collect the ones that ended (and how). A slot is a worker id.
 """
 
 from __future__ import annotations
@@ -21,19 +23,37 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from jobs.fetch import Delivery
 
 CHILD_STOP_GRACE = 5.0
 log = logging.getLogger("jobs.worker")
+Ending = Literal["done", "crashed", "killed", "timed_out", "unsettled"]
+# A child exits with this when it ran its job but could not report the outcome (Redis was
+# unreachable): the job is put back without counting a crash against it.
+UNSETTLED_EXIT = 75  # EX_TEMPFAIL
 
 
 @dataclass(frozen=True)
 class Finished:
     slot: str
     delivery: Delivery
-    crashed: str | None = None  # why the job's process died, if it did
+    ending: Ending = "done"
+    detail: str = ""  # why the process died, for crashes
+
+
+@dataclass
+class Running:
+    delivery: Delivery
+    timeout: float | None
+    started: float = field(default_factory=time.monotonic)
+    pid: int = 0  # the child's, in fork mode
+    killed_for: Ending | None = None
+
+    def deadline(self) -> float:
+        return self.started + self.timeout if self.timeout else float("inf")
 
 
 class ThreadRunner:
@@ -43,16 +63,17 @@ class ThreadRunner:
         self._perform = perform
         self._wake = wake
         self._idle = list(slots)
-        self._running: dict[str, Delivery] = {}
+        self._running: dict[str, Running] = {}
         self._finished: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._inboxes: dict[str, queue.SimpleQueue[Delivery]] = {}
         for slot in slots:
             inbox: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
             self._inboxes[slot] = inbox
-            # Daemon threads: a worker told to stop now must not wait for a stuck job.
-            threading.Thread(
+            # Daemon threads: a worker told to stop must not wait for a stuck job.
+            thread = threading.Thread(
                 target=self._serve, args=(slot, inbox), daemon=True, name=f"job-{slot}"
-            ).start()
+            )
+            thread.start()
 
     def _serve(self, slot: str, inbox: queue.SimpleQueue[Delivery]) -> None:
         while True:
@@ -67,70 +88,105 @@ class ThreadRunner:
     def free_slots(self) -> list[str]:
         return list(self._idle)
 
-    def running(self) -> dict[str, Delivery]:
+    def running(self) -> dict[str, Running]:
         return dict(self._running)
 
-    def start(self, slot: str, delivery: Delivery) -> None:
+    def start(self, slot: str, delivery: Delivery, timeout: float | None) -> None:
         self._idle.remove(slot)
-        self._running[slot] = delivery
+        self._running[slot] = Running(delivery, timeout)
         self._inboxes[slot].put(delivery)
 
     def collect(self) -> list[Finished]:
         done: list[Finished] = []
         while not self._finished.empty():
             slot = self._finished.get()
-            done.append(Finished(slot, self._running.pop(slot)))
+            done.append(Finished(slot, self._running.pop(slot).delivery))
             self._idle.append(slot)
         return done
 
+    def overdue(self) -> set[str]:
+        """Slots whose job has run past its timeout (it goes on running: see module doc)."""
+        now = time.monotonic()
+        return {slot for slot, job in self._running.items() if now > job.deadline()}
+
+    def kill_running(self) -> bool:
+        log.warning("USR1 ignored: a thread cannot be killed safely (kill the process instead)")
+        return False
+
     def stop_now(self) -> None:
-        """Threads cannot be stopped from outside; their jobs are put back by the worker."""
+        """Threads cannot be stopped; the worker puts their jobs back and exits without them."""
 
 
 class ForkRunner:
     def __init__(self, slot: str, child_main: Callable[[Delivery], int]) -> None:
         self._slot = slot
         self._child_main = child_main
-        self._child: tuple[int, Delivery] | None = None
+        self._child: Running | None = None
 
     def free_slots(self) -> list[str]:
         return [] if self._child else [self._slot]
 
-    def running(self) -> dict[str, Delivery]:
-        return {self._slot: self._child[1]} if self._child else {}
+    def running(self) -> dict[str, Running]:
+        return {self._slot: self._child} if self._child else {}
 
-    def start(self, slot: str, delivery: Delivery) -> None:
+    def start(self, slot: str, delivery: Delivery, timeout: float | None) -> None:
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             os._exit(_run_child(parent, lambda: self._child_main(delivery)))
-        self._child = (pid, delivery)
+        self._child = Running(delivery, timeout, pid=pid)
 
     def collect(self) -> list[Finished]:
-        if self._child is None:
+        child = self._child
+        if child is None:
             return []
-        pid, delivery = self._child
-        done_pid, status = os.waitpid(pid, os.WNOHANG)
+        if child.killed_for is None and time.monotonic() > child.deadline():
+            self._kill(child, "timed_out")
+        done_pid, status = os.waitpid(child.pid, os.WNOHANG)
         if done_pid == 0:
             return []
         self._child = None
-        return [Finished(self._slot, delivery, _crash_reason(status))]
+        return [Finished(self._slot, child.delivery, *_ending(child, status))]
+
+    def overdue(self) -> set[str]:
+        return set()  # an overdue child is killed instead (see collect)
+
+    def kill_running(self) -> bool:
+        """USR1: kill the running child; its job becomes a failure record."""
+        if self._child is None:
+            return False
+        self._kill(self._child, "killed")
+        return True
+
+    def _kill(self, child: Running, reason: Ending) -> None:
+        child.killed_for = reason
+        os.kill(child.pid, signal.SIGKILL)
 
     def stop_now(self) -> None:
         """Stop the running child: TERM, then KILL if it has not gone after a grace period."""
         if self._child is None:
             return
-        pid = self._child[0]
+        pid = self._child.pid
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + CHILD_STOP_GRACE
         while time.monotonic() < deadline:
             if os.waitpid(pid, os.WNOHANG)[0] != 0:
-                self._child = None
                 return
             time.sleep(0.01)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        self._child = None
+
+
+def _ending(child: Running, status: int) -> tuple[Ending, str]:
+    """How a child's job ended, and a sentence saying so."""
+    if child.killed_for == "timed_out":
+        return "timed_out", f"ran over its {child.timeout:g}s timeout and its process was killed"
+    if child.killed_for == "killed":
+        return "killed", "its process was killed by USR1 (kill the running job)"
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == UNSETTLED_EXIT:
+        return "unsettled", "it ran, but Redis was unreachable when it had to report"
+    crash = _crash_reason(status)
+    return ("crashed", crash) if crash else ("done", "")
 
 
 def _crash_reason(status: int) -> str | None:
@@ -143,12 +199,21 @@ def _crash_reason(status: int) -> str | None:
 def _run_child(parent: int, body: Callable[[], int]) -> int:
     """The forked child: behave like a plain process, die with the parent, run the job."""
     try:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGCHLD):
-            signal.signal(signum, signal.SIG_DFL)
         signal.set_wakeup_fd(-1)
+        for signum in (
+            signal.SIGTERM,
+            signal.SIGINT,
+            signal.SIGQUIT,
+            signal.SIGCHLD,
+            signal.SIGUSR1,
+            signal.SIGUSR2,
+            signal.SIGCONT,
+        ):
+            signal.signal(signum, signal.SIG_DFL)
         die_with_parent(parent)
         return body()
     except BaseException:
+        log.exception("a job's child process failed")
         return 1
     finally:
         sys.stdout.flush()

@@ -15,6 +15,7 @@ variable                       default     meaning
                                            declared dead and its jobs are put back
 ``JOBS_CRASH_LIMIT``           3           a job running when this many workers died is
                                            failed instead of being put back again
+``JOBS_FAILED_RETENTION_DAYS`` 30          failure records older than this are dropped
 =============================  ==========  ==================================================
 """
 
@@ -34,6 +35,7 @@ class Settings:
     heartbeat_interval: float = 2.0
     dead_after: float = 30.0
     crash_limit: int = 3
+    failed_retention_days: float = 30.0
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -47,6 +49,7 @@ class Settings:
             heartbeat_interval=float(env.get("JOBS_HEARTBEAT_INTERVAL", 2.0)),
             dead_after=float(env.get("JOBS_DEAD_AFTER", 30.0)),
             crash_limit=int(env.get("JOBS_CRASH_LIMIT", 3)),
+            failed_retention_days=float(env.get("JOBS_FAILED_RETENTION_DAYS", 30)),
             environ=dict(env),
         )
 

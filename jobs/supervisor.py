@@ -32,11 +32,13 @@ def worker_command(
     threads: int = 1,
     fork: bool = True,
     interval: float = 5.0,
+    shutdown_timeout: float = 10.0,
     verbose: bool = False,
 ) -> list[str]:
     """The command line that starts workers with these settings."""
     command = [sys.executable, "-m", "jobs", "work", "--queue", ",".join(queues)]
     command += ["--count", str(count), "--threads", str(threads), "--interval", str(interval)]
+    command += ["--shutdown-timeout", str(shutdown_timeout)]
     command += ["--import", ",".join(imports), "--fork" if fork else "--no-fork"]
     return command + (["--verbose"] if verbose else [])
 

@@ -1,16 +1,18 @@
 """The worker: one process that takes jobs from its queues and runs them, until told to stop.
 
-Its loop, on a single thread (so that forking a child per job is safe):
+Its loop, on a single thread (so that forking a child per job is safe: no other thread can be
+holding a lock at the moment of the fork):
 
-1. heartbeat, and now and then look for dead workers (see :mod:`jobs.recovery`);
-2. collect the jobs that finished; put back the ones whose child process died;
-3. fetch a job for every free slot, highest-priority queue first;
-4. wait — for a wake-up published by enqueue, a finished job, a signal, or the next
+1. housekeeping, once per heartbeat (:mod:`jobs.housekeeping`);
+2. act on signals (:mod:`jobs.signals`) and collect the jobs that ended: put back those whose
+   process died, fail those killed for running over their timeout or by USR1;
+3. fetch a job for every free slot, highest-priority queue first (unless paused or stopping);
+4. wait — for a wake-up published by enqueue, a finished job, a signal, a timeout or the next
    heartbeat — and go round again.
 
-An idle worker is waiting on a subscription, not polling, so it picks a new job up within
-milliseconds. Signals, as in Resque: QUIT finishes the running jobs and exits; TERM and INT stop
-now, putting unfinished jobs back on their queues.
+An idle worker waits on a subscription instead of polling, so it picks a new job up within
+milliseconds. If Redis goes away, the worker waits for it with growing pauses, says so once,
+and carries on when it is back.
 """
 
 from __future__ import annotations
@@ -18,22 +20,27 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
+import select
 import socket
 import time
-from types import FrameType
 
 from jobs.fetch import Delivery, Fetcher, requeue_entry
-from jobs.job_loader import JobLoader
+from jobs.hooks import Hooks, default_hooks
+from jobs.housekeeping import Housekeeping
+from jobs.job_loader import JobClassError, JobLoader
+from jobs.payload import PayloadError
 from jobs.processor import process
 from jobs.recovery import Recovery
 from jobs.registry import Registration, WorkerId
-from jobs.runners import Finished, ForkRunner, ThreadRunner
+from jobs.runners import UNSETTLED_EXIT, Finished, ForkRunner, ThreadRunner
 from jobs.settings import Settings
-from jobs.store import Store, WakeupSubscription
+from jobs.signals import Controls
+from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store, WakeupSubscription, redact
 
 log = logging.getLogger("jobs.worker")
 WILDCARD_REFRESH = 1.0  # seconds; how soon a worker on "*" notices a queue nobody woke it for
+REDIS_ERRORS: tuple[type[Exception], ...] = (RedisUnavailable, *CONNECTION_ERRORS)
+MAX_RECONNECT_PAUSE = 2.0
 
 
 class QueueSelector:
@@ -76,23 +83,17 @@ class Worker:
         threads: int = 1,
         fork_per_job: bool = True,
         interval: float = 5.0,
+        shutdown_timeout: float = 10.0,
+        hooks: Hooks | None = None,
     ) -> None:
-        self.store = store
-        self.settings = settings
-        self.loader = loader
+        self.store, self.settings, self.loader = store, settings, loader
+        self.hooks = hooks or default_hooks
         self.interval = interval
         self.queues = QueueSelector(store, queues)
         self.fork_per_job = fork_per_job and threads == 1
-        base = WorkerId(socket.gethostname(), os.getpid(), tuple(queues))
-        if threads == 1:
-            self.ids = [str(base)]
-        else:
-            self.ids = [
-                str(WorkerId(base.host, base.pid, base.queues, n)) for n in range(1, threads + 1)
-            ]
+        self.ids = _worker_ids(queues, threads)
         self.fetcher = Fetcher(store, settings, self.queues.current)
-        self.recovery = Recovery(store, settings, self.ids)
-        self.stopping: str | None = None  # None, "graceful" or "now"
+        self.controls = Controls(shutdown_timeout)
         self._wake_read, self._wake_write = os.pipe()
         for fd in (self._wake_read, self._wake_write):
             os.set_blocking(fd, False)
@@ -101,17 +102,20 @@ class Worker:
             self.runner = ForkRunner(self.ids[0], self._run_in_child)
         else:
             self.runner = ThreadRunner(self.ids, self._perform, self._wake)
+        self._flags_shown: dict[str, set[str]] = {}
+        self._next_housekeeping = 0.0
 
     # -- life cycle ---------------------------------------------------------------------------
     def run(self) -> None:
         """Work until stopped by a signal (or, with interval 0, until the queues are empty)."""
-        self._install_signal_handlers()
+        self.controls.install(self._wake_write)
         self.registration = Registration(self.store, self.ids)
+        self.housekeeping = Housekeeping(
+            self.store, self.settings, self.registration, self._running_entries
+        )
         self._recover_previous_self()
         self.registration.register()
-        self.wakeups: WakeupSubscription = self.store.queues.wakeups(
-            self.queues.names, self.queues.every_queue
-        )
+        self.wakeups: WakeupSubscription = self._subscribe()
         log.info("worker %s started (%s)", self.ids[0], self._mode())
         try:
             self._loop()
@@ -121,99 +125,192 @@ class Worker:
     def _mode(self) -> str:
         return "fork per job" if self.fork_per_job else f"{len(self.ids)} threads"
 
+    def _subscribe(self) -> WakeupSubscription:
+        return self.store.queues.wakeups(self.queues.names, self.queues.every_queue)
+
     def _recover_previous_self(self) -> None:
         """A dead worker may have had our id (pids get reused, e.g. pid 1 in containers):
         put back what it held before we take the id over."""
+        recovery = Recovery(self.store, self.settings, self.ids)
         for worker_id in self.ids:
             beat = self.store.workers.heartbeat_of(worker_id)
             if beat is not None:
-                self.recovery.recover_worker(worker_id, beat)
+                recovery.recover_worker(worker_id, beat)
 
     def _loop(self) -> None:
-        next_beat = 0.0
         while True:
-            if time.monotonic() >= next_beat:
-                self._heartbeat()
-                next_beat = time.monotonic() + self.settings.heartbeat_interval
-            self._settle(self.runner.collect())
-            if self.stopping == "now" or (self.stopping and not self.runner.running()):
-                return
-            found_all = self.stopping is None and self._fill_free_slots()
-            if self.interval == 0 and not found_all and not self.runner.running():
-                return
-            self._wait(min(next_beat - time.monotonic(), self._idle_timeout()))
+            try:
+                if self._step():
+                    return
+            except REDIS_ERRORS as error:
+                if not self._ride_out_outage(error):
+                    return
 
-    def _heartbeat(self) -> None:
-        self.registration.heartbeat()
-        self.recovery.recover_dead_workers(self.registration.clock.now_ms())
+    def _step(self) -> bool:
+        """One round of the loop. Returns True when the worker should exit."""
+        if time.monotonic() >= self._next_housekeeping:
+            self.housekeeping.run()
+            self._next_housekeeping = time.monotonic() + self.settings.heartbeat_interval
+        if self.controls.kill_requested:
+            self.controls.kill_requested = False
+            self.runner.kill_running()
+        self._settle(self.runner.collect())
+        self._show_flags()
+        if self._finished():
+            return True
+        fetching = not (self.controls.stopping() or self.controls.paused)
+        found_all = fetching and self._fill_free_slots()
+        if self.interval == 0 and fetching and not found_all and not self.runner.running():
+            return True
+        self._wait(self._wait_timeout())
+        return False
 
+    def _finished(self) -> bool:
+        if not self.controls.stopping():
+            return False
+        if not self.runner.running():
+            return True
+        return self.controls.stop == "timed" and self.controls.out_of_time()
+
+    def _shut_down(self) -> None:
+        try:
+            self.runner.stop_now()
+            for running in self.runner.running().values():
+                running.delivery.requeue("interrupted")
+                log.warning("put an unfinished job back on %s", running.delivery.queue)
+            for worker_id in self.ids:  # anything else still in flight, e.g. a thread's last
+                for entry in self.store.queues.inflight(worker_id):
+                    requeue_entry(self.store, self.settings, worker_id, entry, "interrupted")
+            self.registration.unregister()
+        except REDIS_ERRORS as error:
+            log.error(
+                "Redis is unreachable (%s): exiting without putting back what this worker holds;"
+                " other workers will, once they see it is gone",
+                error,
+            )
+        finally:
+            with contextlib.suppress(*REDIS_ERRORS):
+                self.wakeups.close()
+        log.info("worker %s stopped", self.ids[0])
+
+    # -- fetching and waiting -----------------------------------------------------------------
     def _fill_free_slots(self) -> bool:
         """Fetch a job for every free slot. False once the queues ran dry."""
         for slot in self.runner.free_slots():
             delivery = self.fetcher.fetch(slot)
             if delivery is None:
                 return False
-            self.runner.start(slot, delivery)
+            self.runner.start(slot, delivery, self._timeout_of(delivery))
         return True
 
-    def _idle_timeout(self) -> float:
-        timeout = self.interval if self.interval > 0 else 0.1
-        return min(timeout, WILDCARD_REFRESH) if self.queues.every_queue else timeout
+    def _timeout_of(self, delivery: Delivery) -> float | None:
+        """The job class's ``timeout`` in seconds, if it sets one."""
+        try:
+            job_class = self.loader.load(delivery.decoded().class_name)
+        except (PayloadError, JobClassError):
+            return None  # it will fail at once, in the processor
+        timeout = getattr(job_class, "timeout", None)
+        return float(timeout) if isinstance(timeout, int | float) and timeout > 0 else None
+
+    def _wait_timeout(self) -> float:
+        now = time.monotonic()
+        idle = self.interval if self.interval > 0 else 0.1
+        if self.queues.every_queue:
+            idle = min(idle, WILDCARD_REFRESH)
+        deadlines = [running.deadline() for running in self.runner.running().values()]
+        if self.controls.stop == "timed":
+            deadlines.append(self.controls.stop_deadline)
+        soonest = min([self._next_housekeeping, now + idle, *deadlines])
+        return max(0.0, soonest - now)
 
     def _wait(self, timeout: float) -> None:
-        for queue in self.wakeups.wait([self._wake_read], max(0.0, timeout)):
+        for queue in self.wakeups.wait([self._wake_read], timeout):
             self.queues.notice(queue)
-        try:
+        self._drain_wake_pipe()
+
+    def _drain_wake_pipe(self) -> None:
+        with contextlib.suppress(BlockingIOError):
             while os.read(self._wake_read, 4096):
                 pass
-        except BlockingIOError:
-            pass
-
-    def _settle(self, finished: list[Finished]) -> None:
-        for done in finished:
-            if done.crashed is None:
-                continue
-            outcome = done.delivery.requeue("crash")
-            log.warning("a job's process %s; job %s", done.crashed, outcome)
-
-    def _shut_down(self) -> None:
-        self.runner.stop_now()
-        for slot, delivery in self.runner.running().items():
-            delivery.requeue("shutdown")
-            log.info("put an unfinished job back on %s (%s)", delivery.queue, slot)
-        for worker_id in self.ids:  # anything else still in flight, e.g. a thread's last job
-            for entry in self.store.queues.inflight(worker_id):
-                requeue_entry(self.store, self.settings, worker_id, entry, "shutdown")
-        self.registration.unregister()
-        self.wakeups.close()
-        log.info("worker %s stopped", self.ids[0])
-
-    # -- running jobs -------------------------------------------------------------------------
-    def _perform(self, delivery: Delivery) -> bool:
-        return process(delivery, self.loader)
-
-    def _run_in_child(self, delivery: Delivery) -> int:
-        process(delivery, self.loader)
-        return 0
-
-    # -- signals ------------------------------------------------------------------------------
-    def _install_signal_handlers(self) -> None:
-        signal.set_wakeup_fd(self._wake_write)  # a signal ends the wait in select at once
-        signal.signal(signal.SIGQUIT, self._stop_graceful)
-        signal.signal(signal.SIGTERM, self._stop_now)
-        signal.signal(signal.SIGINT, self._stop_now)
-        signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # wakes the loop to reap
-
-    def _stop_graceful(self, signum: int, frame: FrameType | None) -> None:
-        log.info("QUIT: finishing running jobs, then exiting")
-        self.stopping = self.stopping or "graceful"
-
-    def _stop_now(self, signum: int, frame: FrameType | None) -> None:
-        log.info(
-            "%s: stopping now; unfinished jobs go back on their queues", signal.Signals(signum).name
-        )
-        self.stopping = "now"
 
     def _wake(self) -> None:
         with contextlib.suppress(BlockingIOError):  # a full pipe will wake the loop anyway
             os.write(self._wake_write, b"\0")
+
+    # -- how jobs ended -----------------------------------------------------------------------
+    def _settle(self, finished: list[Finished]) -> None:
+        for done in finished:
+            if done.ending == "crashed":
+                outcome = done.delivery.requeue("crash")
+                log.warning("a job's process %s; the job was %s", done.detail, outcome)
+            elif done.ending == "unsettled":
+                done.delivery.requeue("interrupted")
+            elif done.ending in ("killed", "timed_out"):
+                exception = "JobTimeout" if done.ending == "timed_out" else "JobKilled"
+                done.delivery.fail(exception, f"the job {done.detail}", [])
+                log.warning("a job %s", done.detail)
+
+    def _show_flags(self) -> None:
+        """Keep the registry's paused/overdue flags in step with this worker's state."""
+        overdue = self.runner.overdue()
+        for worker_id in self.ids:
+            wanted = {"paused"} if self.controls.paused else set()
+            if self.controls.stopping():
+                wanted.add("stopping")
+            if worker_id in overdue:
+                wanted.add("overdue")
+            shown = self._flags_shown.get(worker_id, set())
+            for flag in wanted ^ shown:
+                self.store.workers.set_flag(worker_id, flag, flag in wanted)
+                if flag == "overdue" and flag in wanted:
+                    log.warning(
+                        "%s: its job is past its timeout (a thread cannot be stopped)", worker_id
+                    )
+            self._flags_shown[worker_id] = wanted
+
+    def _running_entries(self) -> dict[str, list[bytes]]:
+        return {slot: [job.delivery.entry] for slot, job in self.runner.running().items()}
+
+    # -- outages ------------------------------------------------------------------------------
+    def _ride_out_outage(self, error: Exception) -> bool:
+        """Wait for Redis to come back, with growing pauses. False if told to stop meanwhile."""
+        log.warning("lost Redis at %s (%s); waiting for it", redact(self.store.url), error)
+        lost_at, pause = time.monotonic(), 0.05
+        while not (self.controls.stopping() and self._gave_up_waiting()):
+            select.select([self._wake_read], [], [], pause)  # a signal cuts the pause short
+            self._drain_wake_pipe()
+            try:
+                self.store.ping()
+            except REDIS_ERRORS:
+                pause = min(pause * 2, MAX_RECONNECT_PAUSE)
+                continue
+            log.warning("Redis is back after %.1fs", time.monotonic() - lost_at)
+            with contextlib.suppress(*REDIS_ERRORS):
+                self.wakeups.close()
+            self.wakeups = self._subscribe()
+            self.housekeeping.after_outage()
+            return True
+        return False
+
+    def _gave_up_waiting(self) -> bool:
+        return self.controls.stop == "graceful" or self.controls.out_of_time()
+
+    # -- running jobs -------------------------------------------------------------------------
+    def _perform(self, delivery: Delivery) -> bool:
+        return process(delivery, self.loader, self.hooks)
+
+    def _run_in_child(self, delivery: Delivery) -> int:
+        self.hooks.run_after_fork()
+        try:
+            process(delivery, self.loader, self.hooks)
+        except REDIS_ERRORS:
+            log.exception("could not report a job's outcome")
+            return UNSETTLED_EXIT
+        return 0
+
+
+def _worker_ids(queues: list[str], threads: int) -> list[str]:
+    base = WorkerId(socket.gethostname(), os.getpid(), tuple(queues))
+    if threads == 1:
+        return [str(base)]
+    return [str(WorkerId(base.host, base.pid, base.queues, n)) for n in range(1, threads + 1)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import redis
 
-from jobs.store.connection import RedisUnavailable, connect, redact
+from jobs.store.connection import CONNECTION_ERRORS, RedisUnavailable, connect, redact
 from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
 from jobs.store.queues import QueueStore, WakeupSubscription, entry_parts
@@ -19,6 +19,7 @@ from jobs.store.stats import StatsStore
 from jobs.store.workers import WorkerStore
 
 __all__ = [
+    "CONNECTION_ERRORS",
     "FailureStore",
     "Keys",
     "QueueStore",

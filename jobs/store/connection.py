@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 
@@ -11,18 +11,37 @@ class RedisUnavailable(ConnectionError):
     """Redis could not be reached. The message names the URL, never its password."""
 
 
+# What redis-py raises when Redis cannot be reached or stops answering. Catch these, not
+# ``redis`` itself: only jobs.store imports redis.
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+)
+
+
 def connect(url: str) -> redis.Redis:
     """A client for ``url``. Replies stay bytes: payloads are whatever someone pushed."""
     return redis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
 
 
 def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***``, fit for logs and error pages."""
+    """``url`` with any password (in the address or in ``?password=``) shown as ``***``, fit
+    for logs and error pages."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    netloc = parts.netloc
+    if parts.password is not None:
+        host = parts.hostname or ""
+        if ":" in host:  # IPv6 addresses keep their brackets
+            host = f"[{host}]"
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        netloc = f"{parts.username or ''}:***@{host}"
+    query = urlencode(
+        [
+            (name, "***" if name == "password" else value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="*",
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))

@@ -33,6 +33,10 @@ class FailureStore:
     def remove(self, record: bytes) -> bool:
         return bool(self._client.lrem(self._keys.failed, 1, record))  # type: ignore[arg-type]
 
+    def trim_older_than(self, cutoff: str, most: int = 1000) -> int:
+        """Drop records that failed before ``cutoff`` (``YYYY/MM/DD HH:MM:SS UTC``)."""
+        return self._scripts.trim_failed(self._keys.failed, cutoff, most)
+
     def clear(self) -> int:
         """Remove every record; returns how many there were."""
         pipe = self._client.pipeline(transaction=True)

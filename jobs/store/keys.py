@@ -40,7 +40,8 @@ Our own additions, all under ``ns:jobs:`` so it is plain which keys are not Resq
 ``ns:jobs:wakeup:NAME``        pubsub  channel: enqueue publishes the queue name here, waking idle
                                        workers at once instead of making them poll
 ``ns:jobs:flags:ID``           set     a worker's states beyond idle/working: ``paused`` (USR2),
-                                       ``overdue`` (a job past its timeout in a thread)
+                                       ``stopping`` (QUIT/TERM/INT received), ``overdue`` (a
+                                       job past its timeout in a thread)
 ``ns:jobs:history:STAT:MINUTE`` string jobs processed (or failed) in one minute, MINUTE being
                                        Unix time // 60; expires after two hours (the monitor's
                                        chart)

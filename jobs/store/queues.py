@@ -148,6 +148,7 @@ class QueueStore:
                 keys.stat("failed"),
                 keys.heartbeats,
                 keys.history("failed", this_minute()),
+                keys.worker(worker_id),
             ],
             [
                 entry,

@@ -16,7 +16,7 @@ from redis.commands.core import Script
 
 LUA_DIR = Path(__file__).parent / "lua"
 
-RequeueReason = Literal["shutdown", "crash"]
+RequeueReason = Literal["interrupted", "crash"]
 RequeueOutcome = Literal["requeued", "failed", "gone", "alive"]
 UnregisterOutcome = Literal["unregistered", "busy", "alive"]
 
@@ -45,6 +45,7 @@ class Scripts:
         self._unregister = _load(client, "unregister")
         self._retry_failure = _load(client, "retry_failure")
         self._remove_queue = _load(client, "remove_queue")
+        self._trim_failed = _load(client, "trim_failed")
 
     def enqueue(
         self, queues: str, queue_list: str, queue: str, channel: str, payloads: list[bytes]
@@ -83,6 +84,9 @@ class Scripts:
 
     def remove_queue(self, queues: str, queue_list: str, queue: str) -> int:
         return int(self._remove_queue(keys=[queues, queue_list], args=[queue]))
+
+    def trim_failed(self, failed: str, cutoff: str, most: int) -> int:
+        return int(self._trim_failed(keys=[failed], args=[cutoff, most]))
 
     def retry_failure(self, keys: list[str], args: list[bytes | str]) -> bool:
         return bool(self._retry_failure(keys=keys, args=args))

@@ -84,11 +84,23 @@ class WorkerStore:
         return value if isinstance(value, bytes) else None
 
     def flags(self, worker_id: str) -> set[str]:
-        """States beyond idle/working: ``paused``, ``overdue``."""
+        """States beyond idle/working: ``paused``, ``stopping``, ``overdue``."""
         return {
             flag.decode()
             for flag in as_bytes_set(self._client.smembers(self._keys.flags(worker_id)))
         }
+
+    def set_flag(self, worker_id: str, flag: str, on: bool) -> None:
+        if on:
+            self._client.sadd(self._keys.flags(worker_id), flag)
+        else:
+            self._client.srem(self._keys.flags(worker_id), flag)
+
+    def redis_uptime(self) -> float:
+        """Seconds since the Redis server started (a restart resets it)."""
+        info = self._client.info("server")
+        assert isinstance(info, dict)
+        return float(info["uptime_in_seconds"])
 
     def started(self, worker_id: str) -> str | None:
         value = self._client.get(self._keys.worker_started(worker_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -74,3 +75,21 @@ class WorkerProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
+
+
+# What the sample jobs report (see sample_jobs.py), and the failure records, as a test reads them.
+def started(raw: redis.Redis) -> list[str]:
+    return list(raw.lrange("test:started", 0, -1))
+
+
+def done(raw: redis.Redis) -> list[str]:
+    return list(raw.lrange("test:done", 0, -1))
+
+
+def release(raw: redis.Redis, token: str) -> None:
+    """Let a ``Held`` job with this token finish."""
+    raw.rpush(f"test:release:{token}", "go")
+
+
+def failures(raw: redis.Redis) -> list[dict[str, object]]:
+    return [json.loads(record) for record in raw.lrange("resque:failed", 0, -1)]

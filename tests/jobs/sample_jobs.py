@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
+import uuid
 from typing import Any
 
 import redis
@@ -90,3 +92,62 @@ def not_a_job() -> None:
 
 class NoPerform:
     queue = "default"
+
+
+class Stuck:
+    """Runs until released, but allows itself only 0.3 s (``timeout``)."""
+
+    queue = "default"
+    timeout = 0.3
+
+    @staticmethod
+    def perform(token: str) -> None:
+        report().rpush("test:started", f"{token} {os.getpid()}")
+        report().blpop([f"test:release:{token}"], timeout=60)
+        report().rpush("test:done", token)
+
+
+def _until_redis_answers(action: Any) -> Any:
+    """Retry a test job's own Redis write across a Redis restart (deadline 30 s)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return action()
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+class Tracked:
+    """Records that job ``n`` ran, and whether another copy of it was running at the same
+    time (which must never happen: a job is only put back once its worker is gone)."""
+
+    queue = "default"
+
+    @staticmethod
+    def perform(n: int) -> None:
+        connection, me = report(), f"{os.getpid()}-{uuid.uuid4().hex}"
+        # A write can succeed with its reply lost to the restart; the retry then finds our own
+        # mark, which is not another copy running.
+        _until_redis_answers(lambda: connection.set(f"test:running:{n}", me, nx=True))
+        if _until_redis_answers(lambda: connection.get(f"test:running:{n}")) != me.encode():
+            _until_redis_answers(lambda: connection.rpush("test:overlap", n))
+        time.sleep(0.002)  # a little work, so that a restart catches jobs mid-run
+        _until_redis_answers(lambda: connection.delete(f"test:running:{n}"))
+        _until_redis_answers(lambda: connection.sadd("test:done", n))
+
+
+class HeldByFile:
+    """Like Held, but waits for a file to appear instead of waiting on Redis, so it runs on
+    undisturbed through a Redis outage."""
+
+    queue = "default"
+
+    @staticmethod
+    def perform(token: str, release_file: str) -> None:
+        report().rpush("test:started", f"{token} {os.getpid()}")
+        deadline = time.monotonic() + 60
+        while not os.path.exists(release_file) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _until_redis_answers(lambda: report().rpush("test:done", token))

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ import redis
 import jobs
 from jobs.arguments import JobArgumentError
 from jobs.client import Client, InvalidQueueName
+from jobs.hooks import EnqueueCall, Hooks, default_hooks
 from jobs.job import NotAJobError
 from jobs.job_loader import JobLoader
 from jobs.payload import PayloadTooLarge
@@ -470,3 +472,101 @@ def test_a_refused_enqueue_wakes_nobody(raw: redis.Redis) -> None:
         assert queued(raw)[0]["args"] == ["good"]
     finally:
         pubsub.close()
+
+
+# -- Redis unreachable --------------------------------------------------------------------------
+@pytest.fixture
+def nobody_listens() -> Iterator[int]:
+    """A port that is bound (so no one else can take it) but not listening: connections to it
+    are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+ENQUEUES = [
+    pytest.param(lambda c: c.enqueue(Record, 1), id="enqueue"),
+    pytest.param(lambda c: c.enqueue_to("urgent", Record, 1), id="enqueue_to"),
+    pytest.param(lambda c: c.enqueue_many(Record, [[1], [2]]), id="enqueue_many"),
+]
+
+
+@pytest.mark.parametrize("enqueue", ENQUEUES)
+@pytest.mark.parametrize("user", ["", "app"])
+def test_enqueue_with_redis_unreachable_names_the_url_with_its_password_hidden(
+    nobody_listens: int, enqueue: Callable[[Client], object], user: str
+) -> None:
+    url = f"redis://{user}:s3cret@127.0.0.1:{nobody_listens}/0"
+    unreachable = Client(Store(url), Settings(redis_url=url), hooks=Hooks())
+
+    with pytest.raises(jobs.RedisUnavailable) as refused:
+        enqueue(unreachable)
+
+    message = str(refused.value)
+    assert f"redis://{user}:***@127.0.0.1:{nobody_listens}/0" in message
+    assert "s3cret" not in message
+    assert "unreachable" in message
+    assert isinstance(refused.value, ConnectionError)
+
+
+def test_enqueue_with_redis_unreachable_hides_a_password_given_in_the_query_string(
+    nobody_listens: int,
+) -> None:
+    url = f"redis://127.0.0.1:{nobody_listens}/0?password=s3cret"
+    unreachable = Client(Store(url), Settings(redis_url=url), hooks=Hooks())
+
+    with pytest.raises(jobs.RedisUnavailable) as refused:
+        unreachable.enqueue(Record, 1)
+
+    assert "s3cret" not in str(refused.value)
+
+
+def test_enqueue_middleware_sees_redis_unavailable_and_the_job_is_not_enqueued(
+    nobody_listens: int,
+) -> None:
+    url = f"redis://127.0.0.1:{nobody_listens}/0"
+    hooks = Hooks()
+    seen: list[str] = []
+
+    @hooks.around_enqueue
+    def look(job: EnqueueCall, call_next: Callable[[], str | None]) -> str | None:
+        try:
+            return call_next()
+        except jobs.RedisUnavailable as error:
+            seen.append(type(error).__name__)
+            raise
+
+    with pytest.raises(jobs.RedisUnavailable):
+        Client(Store(url), Settings(redis_url=url), hooks=hooks).enqueue(Record, 1)
+
+    assert seen == ["RedisUnavailable"]
+
+
+# -- whose hooks a client uses ------------------------------------------------------------------
+def veto_everything(job: EnqueueCall, call_next: Callable[[], str | None]) -> str | None:
+    return None
+
+
+def test_a_client_uses_the_hooks_it_was_built_with(
+    store: Store, settings: Settings, raw: redis.Redis
+) -> None:
+    hooks = Hooks()
+    hooks.around_enqueue(veto_everything)
+    own = Client(store, settings, hooks=hooks)
+
+    assert own.hooks is hooks
+    assert own.enqueue(Record, 1) is None
+    assert own.enqueue_many(Record, [[1], [2]]) == []
+    assert raw.keys("*") == []
+
+
+def test_a_client_with_hooks_of_its_own_ignores_the_default_hooks(
+    store: Store, settings: Settings, raw: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Registered on the global default_hooks for this test only (monkeypatch puts it back).
+    monkeypatch.setattr(default_hooks, "enqueue_middleware", [veto_everything])
+
+    assert Client(store, settings).enqueue(Record, "vetoed") is None
+    assert Client(store, settings, hooks=Hooks()).enqueue(Record, "written") is not None
+
+    assert [body["args"] for body in queued(raw)] == [["written"]]

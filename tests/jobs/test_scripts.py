@@ -297,7 +297,7 @@ def test_fail_keeps_only_the_newest_records(store: Store, raw: redis.Redis) -> N
 
 
 # -- requeue.lua --------------------------------------------------------------------------------
-def test_requeue_on_shutdown_puts_the_payload_back_at_the_front_unchanged(
+def test_requeue_when_interrupted_puts_the_payload_back_at_the_front_unchanged(
     store: Store, raw: redis.Redis
 ) -> None:
     store.queues.push("high", [P1, P2])
@@ -305,7 +305,7 @@ def test_requeue_on_shutdown_puts_the_payload_back_at_the_front_unchanged(
     assert entry is not None
     store.queues.push("high", [P3])
 
-    assert requeue(store, entry, "shutdown") == "requeued"
+    assert requeue(store, entry, "interrupted") == "requeued"
 
     assert raw.lrange("resque:queue:high", 0, -1) == [P1.decode(), P2.decode(), P3.decode()]
     assert store.queues.inflight(W) == []
@@ -334,7 +334,7 @@ def test_requeue_brings_back_a_removed_queue_name(store: Store, raw: redis.Redis
     assert entry is not None
     store.queues.remove_queue("high")
 
-    requeue(store, entry, "shutdown")
+    requeue(store, entry, "interrupted")
 
     assert raw.smembers("resque:queues") == {"high"}
 
@@ -345,13 +345,13 @@ def test_requeue_puts_a_non_json_payload_back_byte_for_byte(store: Store, raw: r
     entry = store.queues.fetch(W, ["high"], RUN_AT)
     assert entry is not None
 
-    requeue(store, entry, "shutdown")
+    requeue(store, entry, "interrupted")
 
     assert store.queues.peek("high", 0, 1) == [payload]
 
 
 def test_requeue_of_an_entry_not_in_flight_is_gone(store: Store, raw: redis.Redis) -> None:
-    assert requeue(store, entry_of("high", P1), "shutdown") == "gone"
+    assert requeue(store, entry_of("high", P1), "interrupted") == "gone"
     assert requeue(store, entry_of("high", P1), "crash") == "gone"
 
     assert raw.keys("*") == []
@@ -551,8 +551,8 @@ def test_unregister_deletes_every_key_of_the_worker_and_no_others(
     failed = store.queues.fetch(W, ["high"], RUN_AT)
     assert failed is not None and store.queues.fail(W, failed, RECORD, 100)
     stopped = store.queues.fetch(W, ["high"], RUN_AT)  # writes resque:worker:W ...
-    assert stopped is not None and requeue(store, stopped, "shutdown") == "requeued"
-    assert raw.exists(f"resque:worker:{W}")  # ... which a shutdown requeue leaves
+    assert stopped is not None and requeue(store, stopped, "interrupted") == "requeued"
+    assert not raw.exists(f"resque:worker:{W}")  # ... which the requeue clears: idle again
 
     assert store.workers.unregister(W, expected_beat=store.workers.heartbeat_of(W) or "") == (
         "unregistered"
@@ -615,3 +615,90 @@ def test_acknowledge_and_fail_count_this_minute_and_the_count_expires(
 
 def test_history_of_minutes_with_no_jobs_is_zero(store: Store) -> None:
     assert store.stats.history(1000, 2) == [(999, 0, 0), (1000, 0, 0)]
+
+
+# -- trim_failed.lua ----------------------------------------------------------------------------
+CUTOFF = "2026/11/26 00:00:00 UTC"
+
+
+def failure_at(failed_at: object, name: str) -> str:
+    return json.dumps({"failed_at": failed_at, "id": name})
+
+
+def test_trim_failed_drops_old_records_from_the_head_and_stops_at_the_first_recent_one(
+    store: Store, raw: redis.Redis
+) -> None:
+    old = [failure_at("2025/01/01 00:00:00 UTC", "a"), failure_at("2026/11/25 23:59:59 UTC", "b")]
+    rest = [
+        failure_at("2026/11/26 00:00:00 UTC", "at-the-cutoff"),
+        failure_at("2020/01/01 00:00:00 UTC", "old-but-behind-a-recent-one"),
+        failure_at("2026/11/26 12:00:00 UTC", "recent"),
+    ]
+    raw.rpush("resque:failed", *old, *rest)
+
+    assert store.failures.trim_older_than(CUTOFF) == 2
+
+    assert raw.lrange("resque:failed", 0, -1) == rest
+
+
+@pytest.mark.parametrize(
+    "unreadable",
+    [
+        "not json",
+        "[1, 2]",
+        '"text"',
+        json.dumps({"id": "no-failed-at"}),
+        failure_at(1764115200, "a-number"),
+        failure_at(None, "null"),
+        failure_at(["2020/01/01 00:00:00 UTC"], "a-list"),
+    ],
+)
+def test_trim_failed_stops_at_a_record_whose_time_it_cannot_read(
+    store: Store, raw: redis.Redis, unreadable: str
+) -> None:
+    old = failure_at("2020/01/01 00:00:00 UTC", "old")
+    raw.rpush("resque:failed", old, unreadable, old)
+
+    assert store.failures.trim_older_than(CUTOFF) == 1
+
+    assert raw.lrange("resque:failed", 0, -1) == [unreadable, old]
+
+
+def test_trim_failed_drops_at_most_the_number_asked_per_call(
+    store: Store, raw: redis.Redis
+) -> None:
+    records = [failure_at(f"2020/01/0{n} 00:00:00 UTC", str(n)) for n in range(1, 6)]
+    raw.rpush("resque:failed", *records)
+
+    assert store.failures.trim_older_than(CUTOFF, most=2) == 2
+    assert raw.lrange("resque:failed", 0, -1) == records[2:]
+    assert store.failures.trim_older_than(CUTOFF, most=2) == 2
+    assert store.failures.trim_older_than(CUTOFF, most=2) == 1
+    assert store.failures.trim_older_than(CUTOFF, most=2) == 0
+    assert not raw.exists("resque:failed")
+
+
+def test_trim_failed_with_most_zero_or_an_empty_list_drops_nothing(
+    store: Store, raw: redis.Redis
+) -> None:
+    assert store.failures.trim_older_than(CUTOFF) == 0
+    assert raw.keys("*") == []
+
+    raw.rpush("resque:failed", failure_at("2020/01/01 00:00:00 UTC", "old"))
+    assert store.failures.trim_older_than(CUTOFF, most=0) == 0
+    assert raw.llen("resque:failed") == 1
+
+
+@pytest.mark.parametrize(
+    "failed_at",
+    ["2026-12-01T00:00:00Z", "2026-12-01 00:00:00", "1800000000", ""],
+)
+def test_trim_failed_keeps_a_failed_at_in_another_format(
+    store: Store, raw: redis.Redis, failed_at: str
+) -> None:
+    foreign = failure_at(failed_at, "foreign")  # each is after the cut-off, or unreadable
+    raw.rpush("resque:failed", foreign)
+
+    assert store.failures.trim_older_than(CUTOFF) == 0
+
+    assert raw.lrange("resque:failed", 0, -1) == [foreign]

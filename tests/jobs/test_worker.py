@@ -18,24 +18,8 @@ from jobs.job_loader import JobLoader
 from jobs.settings import Settings
 from jobs.store import Store
 from jobs.worker import Worker
-from tests.jobs.helpers import WorkerProcess, wait_for
+from tests.jobs.helpers import WorkerProcess, done, failures, release, started, wait_for
 from tests.jobs.sample_jobs import Boom, Counted, Exits, Held, KillsItsProcess, Record
-
-
-def done(raw: redis.Redis) -> list[str]:
-    return list(raw.lrange("test:done", 0, -1))
-
-
-def started(raw: redis.Redis) -> list[str]:
-    return list(raw.lrange("test:started", 0, -1))
-
-
-def release(raw: redis.Redis, token: str) -> None:
-    raw.rpush(f"test:release:{token}", "go")
-
-
-def failures(raw: redis.Redis) -> list[dict[str, object]]:
-    return [json.loads(record) for record in raw.lrange("resque:failed", 0, -1)]
 
 
 def test_a_worker_runs_resque_and_sidekiq_style_jobs(
@@ -130,12 +114,12 @@ def test_quit_lets_the_running_job_finish_then_exits(
     assert raw.lrange("resque:queue:default", 0, -1)[0].find("after") > 0
 
 
-def test_term_stops_now_and_puts_the_running_job_back_first_in_line(
+def test_term_puts_a_job_still_running_after_the_grace_period_back_first_in_line(
     redis_url: str, raw: redis.Redis, client: Client
 ) -> None:
     job_id = jobs.enqueue(Held, "t")
     jobs.enqueue(Record, "second")
-    worker = WorkerProcess(redis_url, "--queue", "default")
+    worker = WorkerProcess(redis_url, "--queue", "default", "--shutdown-timeout", "0.3")
     wait_for(lambda: started(raw), what="the job to start")
     worker.signal(signal.SIGTERM)
     assert worker.wait() == 0
