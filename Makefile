@@ -11,7 +11,8 @@ JOBS_IMPORT ?= jobs.demo
 export JOBS_IMPORT
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint typecheck unit redis redis-stop redis-cli worker clean
+PORT ?= 5678
+.PHONY: help setup demo test lint typecheck unit redis redis-stop redis-cli worker monitor browser clean
 
 help: ## List the make targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,6 +51,12 @@ redis-cli: $(INSTALLED) ## redis-cli on the Redis every command uses
 
 worker: $(INSTALLED) ## Start workers: make worker QUEUE=sleep COUNT=2 [JOBS_IMPORT=module]
 	QUEUE='$(QUEUE)' COUNT=$(COUNT) $(BIN)/python -m jobs work
+
+monitor: $(INSTALLED) ## The web monitor on http://127.0.0.1:$(PORT) (READ_ONLY=1; JOBS_WEB_USER/JOBS_WEB_PASSWORD for basic auth)
+	$(BIN)/python -m jobs web --port $(PORT) $(if $(READ_ONLY),--read-only)
+
+browser: ## Install Debian's chromium for the monitor's browser test (as root)
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 clean: ## Remove .venv and caches (not var/, which holds your Redis data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

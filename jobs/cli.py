@@ -194,5 +194,20 @@ def demo(rate: float, duration: float | None) -> None:
     run_demo(rate, duration)
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5678, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--read-only", is_flag=True, help="Show everything, change nothing.")
+def web(host: str, port: int, read_only: bool) -> None:
+    """The web monitor. Basic auth from JOBS_WEB_USER/JOBS_WEB_PASSWORD; without, loopback only."""
+    from jobs.web.app import serve
+    from jobs.web.auth import AuthSetupError
+
+    try:
+        serve(host, port, read_only, os.environ)
+    except AuthSetupError as error:
+        raise click.ClickException(str(error)) from error
+
+
 def main() -> None:
     cli(prog_name="jobs")

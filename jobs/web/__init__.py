@@ -1,0 +1,26 @@
+"""The web monitor: see what the queue is doing, and act on it, from a browser.
+
+Two ways to run it:
+
+- in your Flask app, at any URL prefix, letting in whom your app decides::
+
+      from jobs.web import create_blueprint
+      app.register_blueprint(create_blueprint(store, authorize=is_author), url_prefix="/jobs")
+
+- on its own: ``python -m jobs web --port 5678`` (basic auth from ``JOBS_WEB_USER`` and
+  ``JOBS_WEB_PASSWORD``; without them, loopback only).
+
+The modules, from the outside in: :mod:`~jobs.web.blueprint` (mounting),
+:mod:`~jobs.web.security` and :mod:`~jobs.web.auth` (who may do what),
+:mod:`~jobs.web.views` and :mod:`~jobs.web.actions` (pages and buttons),
+:mod:`~jobs.web.readmodel`, :mod:`~jobs.web.failed_list`, :mod:`~jobs.web.schedule` (what the
+pages show, read through the queue's store), :mod:`~jobs.store.browse` (the keys browser).
+"""
+
+from __future__ import annotations
+
+from jobs.web.app import create_app
+from jobs.web.blueprint import create_blueprint
+from jobs.web.security import allow_everyone
+
+__all__ = ["allow_everyone", "create_app", "create_blueprint"]

@@ -1,0 +1,52 @@
+"""The monitor on its own: ``python -m jobs web --port 5678``.
+
+A small Flask app with the monitor's blueprint at ``/``, reading the Redis every command
+uses (``REDIS_URL``, or the project's own). Who may look: see :mod:`jobs.web.auth`. It is
+served by Werkzeug's threaded server, which is plenty for a few people watching a queue;
+to put the monitor on the internet, mount the blueprint in your app behind your own logins.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+
+from flask import Flask
+
+from jobs.settings import Settings
+from jobs.store import Store
+from jobs.web.auth import Credentials, standalone_authorize
+from jobs.web.blueprint import create_blueprint
+
+
+def create_app(
+    store: Store,
+    *,
+    host: str = "127.0.0.1",
+    read_only: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Flask:
+    """The standalone monitor for ``store``, as it would be served on ``host``.
+
+    Raises :class:`~jobs.web.auth.AuthSetupError` for a public ``host`` without a password.
+    """
+    credentials = Credentials.from_env(environ or {})
+    authorize = standalone_authorize(credentials, host)
+    app = Flask(__name__)
+    # Only signs this process's sessions (the CSRF token): a restart just asks for a reload.
+    app.secret_key = secrets.token_bytes(32)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
+    app.register_blueprint(create_blueprint(store, authorize=authorize, read_only=read_only))
+    return app
+
+
+def serve(host: str, port: int, read_only: bool, environ: Mapping[str, str]) -> None:
+    """Run the standalone monitor until Ctrl-C."""
+    settings = Settings.from_env(environ)
+    store = Store(settings.resolved_redis_url(), settings.namespace)
+    store.ping()
+    app = create_app(store, host=host, read_only=read_only, environ=environ)
+    guarded = "basic auth" if Credentials.from_env(environ) else "no password: loopback only"
+    mode = ", read-only" if read_only else ""
+    print(f"jobs monitor on http://{host}:{port}/ ({guarded}{mode})", flush=True)
+    app.run(host=host, port=port, threaded=True, use_reloader=False)

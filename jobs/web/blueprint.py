@@ -1,0 +1,131 @@
+"""The monitor as a Flask blueprint, to mount in any Flask app at any URL prefix.
+
+    from jobs.web import create_blueprint
+
+    app.register_blueprint(
+        create_blueprint(store, authorize=lambda: current_user.is_author), url_prefix="/jobs"
+    )
+
+1. ``authorize`` is required: the app that mounts the monitor says who may see it. It runs
+   before every request of the monitor and returns True to let the visitor in, False for a
+   403, or a response to send instead (a redirect to your login page, say). Only True lets
+   anyone in: a check that returns None by mistake keeps the monitor closed. A Flask-style
+   hook that returns a response or None becomes one with ``lambda: hook() or True``.
+2. The blueprint is built by a function, not defined at import time, so each app gets its own,
+   with its own store and settings, and nothing is shared between them.
+3. CSRF tokens live in the app's session, so the app needs a ``SECRET_KEY`` (any app with
+   logins has one; the standalone monitor makes a random one). The monitor checks its own
+   tokens, so an app-wide Flask-WTF ``CSRFProtect`` (set up before the blueprint is
+   registered) is told to leave the monitor's forms to it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from flask.sansio.app import App
+from flask.typing import ResponseReturnValue
+
+from jobs.store import Store, redact
+from jobs.store.browse import KeyBrowser
+from jobs.store.queue_admin import QueueAdmin
+from jobs.web.actions import register_actions
+from jobs.web.readmodel import ReadModel
+from jobs.web.security import (
+    FORM_FIELD,
+    Authorize,
+    add_headers,
+    check_authorized,
+    check_change_allowed,
+    csrf_token,
+)
+from jobs.web.views import register_pages
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """Everything the monitor's views need, made once per blueprint."""
+
+    store: Store
+    read: ReadModel
+    keys: KeyBrowser
+    queue_admin: QueueAdmin
+    read_only: bool
+
+    @classmethod
+    def for_store(cls, store: Store, read_only: bool) -> Monitor:
+        return cls(
+            store,
+            ReadModel(store),
+            KeyBrowser(store.client),
+            QueueAdmin(store.client, store.keys),
+            read_only,
+        )
+
+
+def create_blueprint(
+    store: Store, *, authorize: Authorize, read_only: bool = False, name: str = "jobs_web"
+) -> Blueprint:
+    """The monitor for ``store``. ``authorize`` decides who may see it (see module doc)."""
+    monitor = Monitor.for_store(store, read_only)
+    blueprint = Blueprint(
+        name,
+        __name__,
+        static_folder="static",
+        template_folder="templates",
+    )
+
+    @blueprint.before_request
+    def guard() -> ResponseReturnValue | None:
+        refusal = check_authorized(authorize)
+        if refusal is not None:
+            return refusal
+        if request.method not in ("GET", "HEAD"):
+            check_change_allowed(monitor.read_only)
+        return None
+
+    @blueprint.after_request
+    def headers(response: Response) -> Response:
+        return add_headers(response)
+
+    @blueprint.context_processor
+    def template_globals() -> dict[str, Any]:
+        return {
+            "csrf_token": csrf_token,
+            "csrf_field": FORM_FIELD,
+            "read_only": monitor.read_only,
+            "redis_label": redact(store.url),
+            "namespace": store.keys.namespace,
+        }
+
+    blueprint.record_once(lambda state: _leave_csrf_to_the_monitor(state.app, blueprint))
+    blueprint.register_error_handler(UnicodeDecodeError, unreadable_data)
+    blueprint.register_error_handler(json.JSONDecodeError, unreadable_data)
+    register_pages(blueprint, monitor)
+    register_actions(blueprint, monitor)
+    return blueprint
+
+
+def _leave_csrf_to_the_monitor(app: App, blueprint: Blueprint) -> None:
+    # Flask-WTF would refuse the monitor's POSTs for lacking *its* token; the monitor's own
+    # check (security.check_change_allowed) stands in for it on these routes.
+    csrf = app.extensions.get("csrf")
+    if csrf is not None and hasattr(csrf, "exempt"):
+        csrf.exempt(blueprint)
+
+
+def unreadable_data(error: ValueError) -> ResponseReturnValue:
+    """Someone else wrote a queue name or worker id that is not UTF-8, or a failure record
+    that is not JSON, and the queue's store cannot read it. Say so, instead of a bare 500."""
+    explanation = (
+        "A queue name or worker id is not UTF-8 text."
+        if isinstance(error, UnicodeDecodeError)
+        else "A failure record is not JSON, so failures cannot be looked up by id."
+    )
+    page = render_template(
+        "jobs_web/error.html", tab="", explanation=explanation, detail=str(error)[:500]
+    )
+    return page, 500

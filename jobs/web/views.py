@@ -1,0 +1,176 @@
+"""The monitor's pages (GET only: looking never changes anything).
+
+Each view reads its numbers from the query string through :mod:`jobs.web.paging` (clamped),
+asks the read model for plain data and hands it to a template. The live pages (Overview,
+Working, Workers) are made of regions, small templates that ``live.json`` renders again so the
+page's script can swap them in place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, abort, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+
+from jobs.web import schedule
+from jobs.web.display import ttl_text
+from jobs.web.failed_list import FailureFilter, failed_page
+from jobs.web.paging import MAX_PAGE, Paging, clamp_int, refresh_seconds
+from jobs.web.readmodel import group_by_host
+
+if TYPE_CHECKING:
+    from jobs.web.blueprint import Monitor
+
+MAX_CURSOR = 2**64 - 1
+# What each live page re-renders on every refresh: region name -> its template.
+LIVE_REGIONS = {
+    "overview": ("totals", "queues_table", "working_table"),
+    "working": ("working_table",),
+    "workers": ("workers_table",),
+}
+
+
+class Pages:
+    def __init__(self, monitor: Monitor) -> None:
+        self.monitor = monitor
+        self.read = monitor.read
+
+    # -- live pages -----------------------------------------------------------------------
+    def overview_data(self) -> dict[str, Any]:
+        overview = self.read.overview()
+        return {"overview": overview, "working": overview.working, "history": overview.history}
+
+    def working_data(self) -> dict[str, Any]:
+        return {"working": [worker for worker in self.read.workers() if worker.job]}
+
+    def workers_data(self) -> dict[str, Any]:
+        return {"hosts": group_by_host(self.read.workers())}
+
+    def live_page(self, view: str) -> ResponseReturnValue:
+        data = self._live_data(view)
+        return render_template(
+            f"jobs_web/{view}.html",
+            tab=view,
+            live=view,
+            refresh=refresh_seconds(request.args),
+            history_json=json.dumps(data.get("history", [])),
+            **data,
+        )
+
+    def live_json(self) -> ResponseReturnValue:
+        view = request.args.get("view", "")
+        if view not in LIVE_REGIONS:
+            abort(404)
+        data = self._live_data(view)
+        regions = {
+            name: render_template(f"jobs_web/_{name}.html", **data) for name in LIVE_REGIONS[view]
+        }
+        return jsonify(regions=regions, history=data.get("history", []))
+
+    def _live_data(self, view: str) -> dict[str, Any]:
+        gather: dict[str, Callable[[], dict[str, Any]]] = {
+            "overview": self.overview_data,
+            "working": self.working_data,
+            "workers": self.workers_data,
+        }
+        return gather[view]()
+
+    # -- queues ---------------------------------------------------------------------------
+    def queues(self) -> ResponseReturnValue:
+        return render_template("jobs_web/queues.html", tab="queues", queues=self.read.queues())
+
+    def queue(self, name: str) -> ResponseReturnValue:
+        page = self.read.queue_page(name, Paging.from_args(request.args))
+        return render_template("jobs_web/queue.html", tab="queues", queue=page)
+
+    # -- failed ---------------------------------------------------------------------------
+    def failed(self) -> ResponseReturnValue:
+        wanted = FailureFilter(
+            class_contains=request.args.get("class", "").strip()[:200],
+            queue=request.args.get("queue", "").strip()[:200],
+        )
+        page = failed_page(self.monitor.store, Paging.from_args(request.args), wanted)
+        return render_template("jobs_web/failed.html", tab="failed", failed=page, wanted=wanted)
+
+    # -- scheduler ------------------------------------------------------------------------
+    def scheduled(self, kind: str) -> ResponseReturnValue:
+        if kind not in schedule.KINDS:
+            abort(404)
+        page = schedule.scheduled_page(
+            self.monitor.store,
+            kind,
+            Paging.from_args(request.args),
+        )
+        return render_template(
+            "jobs_web/scheduled.html", tab=kind, page=page, title=schedule.TITLES[kind]
+        )
+
+    # -- workers --------------------------------------------------------------------------
+    def worker(self, worker_id: str) -> ResponseReturnValue:
+        worker = self.read.worker(worker_id)
+        if worker is None:
+            abort(404, "No such worker (it may have stopped).")
+        return render_template("jobs_web/worker.html", tab="workers", worker=worker)
+
+    # -- stats and keys -------------------------------------------------------------------
+    def stats(self) -> ResponseReturnValue:
+        cursor = clamp_int(request.args.get("cursor"), 0, 0, MAX_CURSOR)
+        match = request.args.get("match", "")[:200]
+        per_page = Paging.from_args(request.args).per_page
+        keys = self.monitor.keys
+        return render_template(
+            "jobs_web/stats.html",
+            tab="stats",
+            overview=self.read.overview(),
+            info=keys.info(),
+            key_count=keys.count(),
+            page=keys.keys(cursor, per_page, match),
+            cursor=cursor,
+            match=match,
+            ttl_text=ttl_text,
+        )
+
+    def key(self) -> ResponseReturnValue:
+        try:
+            name = bytes.fromhex(request.args.get("key", ""))
+        except ValueError:
+            abort(400, "The key is given in hex.")
+        start = clamp_int(request.args.get("start"), 0, 0, MAX_PAGE)
+        per_page = Paging.from_args(request.args).per_page
+        value = self.monitor.keys.value(name, start, per_page)
+        return render_template(
+            "jobs_web/key.html",
+            tab="stats",
+            value=value,
+            start=start,
+            per_page=per_page,
+            ttl_text=ttl_text,
+        )
+
+
+def register_pages(blueprint: Blueprint, monitor: Monitor) -> None:
+    pages = Pages(monitor)
+    for view in LIVE_REGIONS:
+        blueprint.add_url_rule(
+            "/" if view == "overview" else f"/{view}",
+            view,
+            _bind(pages.live_page, view),
+        )
+    blueprint.add_url_rule("/live.json", "live", pages.live_json)
+    blueprint.add_url_rule("/queues", "queues", pages.queues)
+    blueprint.add_url_rule("/queues/<path:name>", "queue", pages.queue)
+    blueprint.add_url_rule("/failed", "failed", pages.failed)
+    blueprint.add_url_rule("/scheduled/<kind>", "scheduled", pages.scheduled)
+    blueprint.add_url_rule("/workers/<path:worker_id>", "worker", pages.worker)
+    blueprint.add_url_rule("/stats", "stats", pages.stats)
+    blueprint.add_url_rule("/stats/key", "key", pages.key)
+
+
+def _bind(view: Callable[[str], ResponseReturnValue], name: str) -> Callable[[], Any]:
+    def bound() -> ResponseReturnValue:
+        return view(name)
+
+    return bound

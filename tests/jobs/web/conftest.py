@@ -1,0 +1,99 @@
+"""Fixtures for the monitor's tests: the monitor mounted at /jobs in a small host app, a
+test client that knows how to send the CSRF token, and ways to make real queue data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from jobs.client import Client
+from jobs.fetch import Delivery, Fetcher
+from jobs.registry import Registration
+from jobs.settings import Settings
+from jobs.store import Store
+from jobs.web import allow_everyone, create_blueprint
+
+PREFIX = "/jobs"
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def host_app(store: Store, **options: Any) -> Flask:
+    """An app of its own (like the blog) with the monitor mounted at /jobs."""
+    app = Flask("host")
+    app.secret_key = "test"
+    app.config["TESTING"] = True
+
+    @app.get("/")
+    def home() -> str:
+        return "the host app"
+
+    options.setdefault("authorize", allow_everyone)
+    app.register_blueprint(create_blueprint(store, **options), url_prefix=PREFIX)
+    return app
+
+
+@pytest.fixture
+def app(store: Store) -> Flask:
+    return host_app(store)
+
+
+@pytest.fixture
+def http(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def token_of(http: FlaskClient, page: str = "/failed") -> str:
+    """The CSRF token a page's forms carry (made on first visit, kept in the session)."""
+    html = http.get(PREFIX + page).get_data(as_text=True)
+    found = TOKEN.search(html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def post(http: FlaskClient, path: str, **form: Any) -> TestResponse:
+    """POST to a monitor action as its own page would: with the token, from the same site."""
+    form.setdefault("csrf_token", token_of(http))
+    return http.post(PREFIX + path, data=form, headers={"Sec-Fetch-Site": "same-origin"})
+
+
+def page(http: FlaskClient, path: str) -> str:
+    response = http.get(PREFIX + path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+class Jobs:
+    """Makes queue state the way a worker would: real payloads, real failures."""
+
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self.client = client
+        self.store = client.store
+        self.settings = settings
+
+    def take(self, worker_id: str, queue: str = "default") -> Delivery:
+        """Register a worker and have it take the next job from ``queue`` (now working)."""
+        Registration(self.store, [worker_id]).register()
+        delivery = Fetcher(self.store, self.settings, lambda: [queue]).fetch(worker_id)
+        assert delivery is not None
+        return delivery
+
+    def fail(self, job_class: type, *args: Any, queue: str = "default", error: str = "bad") -> str:
+        job_id = self.client.enqueue_to(queue, job_class, *args)
+        delivery = Fetcher(self.store, self.settings, lambda: [queue]).fetch("host:1:" + queue)
+        assert delivery is not None
+        assert delivery.fail("ValueError", error, ["app/jobs.py:12 in perform", "x.py:3 in f"])
+        return job_id
+
+
+@pytest.fixture
+def jobs(client: Client, settings: Settings) -> Jobs:
+    return Jobs(client, settings)
+
+
+Poll = Callable[[], Any]
