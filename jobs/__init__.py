@@ -48,7 +48,7 @@ __all__ = [
     "enqueue",
     "enqueue_many",
     "enqueue_to",
-    "failures",
+    "failed_jobs",
     "peek",
     "queues",
     "set_default_client",
@@ -92,6 +92,6 @@ def peek(queue: str, start: int = 0, count: int = 1) -> list[dict[str, Any]]:
     return default_client().peek(queue, start, count)
 
 
-def failures() -> Failures:
+def failed_jobs() -> Failures:
     """The failure records: list, retry, remove, retry all, clear."""
     return Failures(default_client().store)

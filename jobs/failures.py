@@ -12,6 +12,7 @@ failures arrive and old ones are trimmed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import traceback
@@ -69,7 +70,14 @@ class Failure:
 
     @classmethod
     def parse(cls, stored: bytes) -> Failure:
-        record = json.loads(stored)
+        """Read a stored record. One that is not a JSON object (someone else wrote it) still
+        reads, as an "UnreadableRecord" with an id of its own, so it can be seen and removed."""
+        try:
+            record = json.loads(stored)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            return cls._unreadable(stored)
         return cls(
             id=str(record.get("id", "")),
             failed_at=str(record.get("failed_at", "")),
@@ -79,6 +87,20 @@ class Failure:
             backtrace=list(record.get("backtrace") or []),
             worker=str(record.get("worker", "")),
             queue=str(record.get("queue", "")),
+            stored=stored,
+        )
+
+    @classmethod
+    def _unreadable(cls, stored: bytes) -> Failure:
+        return cls(
+            id="unreadable-" + hashlib.sha1(stored).hexdigest()[:24],
+            failed_at="",
+            payload={"raw": stored.decode("utf-8", "replace")},
+            exception="UnreadableRecord",
+            error="this failure record is not a JSON object",
+            backtrace=[],
+            worker="",
+            queue="",
             stored=stored,
         )
 
@@ -112,13 +134,14 @@ class Failures:
         return [Failure.parse(stored) for stored in reversed(page)]
 
     def all(self) -> Iterator[Failure]:
-        """Every record, oldest first, read in bounded pages."""
+        """Every record, newest first, read in bounded pages."""
         start = 0
-        while page := self._store.failures.page(start, start + PAGE - 1):
-            yield from (Failure.parse(stored) for stored in page)
+        while page := self.newest(start, PAGE):
+            yield from page
             start += len(page)
 
     def find(self, failure_id: str) -> Failure:
+        """The record with this id, looking from the newest (the ones people retry)."""
         for failure in self.all():
             if failure.id == failure_id:
                 return failure
@@ -138,12 +161,23 @@ class Failures:
             raise FailureNotFound(failure_id)
 
     def retry_all(self) -> int:
-        retried = 0
-        for failure in list(self.all()):
-            retried += self._store.failures.retry(
-                failure.stored, failure.payload_to_retry(), failure.queue
-            )
+        """Retry every record there is now, oldest first, a page at a time (records of jobs
+        that fail again meanwhile are new ones, and wait for the next retry-all)."""
+        remaining, retried = self.count(), 0
+        while remaining > 0:
+            page = [Failure.parse(stored) for stored in self._store.failures.page(0, PAGE - 1)]
+            page = page[:remaining]
+            moved = sum(self._retry_record(failure) for failure in page)
+            remaining -= len(page)
+            retried += moved
+            if not page:
+                break
         return retried
+
+    def _retry_record(self, failure: Failure) -> bool:
+        if failure.exception == "UnreadableRecord":
+            return False  # nothing to put back
+        return self._store.failures.retry(failure.stored, failure.payload_to_retry(), failure.queue)
 
     def clear(self) -> int:
         return self._store.failures.clear()

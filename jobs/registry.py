@@ -10,7 +10,6 @@ disagree still agree on who is late.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,25 +38,6 @@ class WorkerId:
         return cls(host, int(pid), tuple(queues.split(",")), int(thread) if thread else None)
 
 
-class RedisClock:
-    """The time according to Redis, read once and then followed with the local monotonic
-    clock. Re-synchronised by every heartbeat, whose reply is Redis's time."""
-
-    def __init__(self) -> None:
-        self._offset_ms = 0.0
-
-    def sync(self, redis_now_ms: int) -> None:
-        self._offset_ms = redis_now_ms - time.monotonic() * 1000
-
-    def now_ms(self) -> int:
-        return int(time.monotonic() * 1000 + self._offset_ms)
-
-    def iso(self) -> str:
-        """Now, as ISO 8601 UTC text (what Resque's heartbeat hash holds)."""
-        moment = datetime.fromtimestamp(self.now_ms() / 1000, UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def ruby_time_text(moment: datetime) -> str:
     """Ruby's ``Time#to_s`` format, which Resque uses for ``worker:ID:started``."""
     return moment.strftime("%Y-%m-%d %H:%M:%S %z")
@@ -69,8 +49,7 @@ class Registration:
     def __init__(self, store: Store, worker_ids: list[str]) -> None:
         self.store = store
         self.worker_ids = worker_ids
-        self.clock = RedisClock()
-        self.clock.sync(store.workers.now_ms())
+        self.clock = store.clock
 
     def register(self) -> None:
         started = ruby_time_text(datetime.now(UTC).astimezone())

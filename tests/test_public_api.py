@@ -29,7 +29,7 @@ EXPECTED = {
     "enqueue",
     "enqueue_many",
     "enqueue_to",
-    "failures",
+    "failed_jobs",
     "peek",
     "queues",
     "set_default_client",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import redis
 
+from jobs.store.clock import RedisClock
 from jobs.store.connection import CONNECTION_ERRORS, RedisUnavailable, connect, redact
 from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
@@ -23,6 +24,7 @@ __all__ = [
     "FailureStore",
     "Keys",
     "QueueStore",
+    "RedisClock",
     "RedisUnavailable",
     "StatsStore",
     "Store",
@@ -45,6 +47,8 @@ class Store:
         self.workers = WorkerStore(self.client, self.keys, scripts)
         self.failures = FailureStore(self.client, self.keys, scripts)
         self.stats = StatsStore(self.client, self.keys)
+        self.clock = RedisClock(self.workers.now_ms)
+        self.queues.minute = self.clock.minute
 
     def stat(self, name: str) -> int:
         """A Resque counter: ``processed`` or ``failed``."""

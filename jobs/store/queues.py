@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import select
 import time
+from collections.abc import Callable
 
 import redis
 
 from jobs.store.keys import Keys
-from jobs.store.replies import as_bytes_list, as_bytes_set, as_int
+from jobs.store.replies import as_bytes_list, as_bytes_set, as_int, as_text
 from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
 
 # Lua's unpack() has a limit on how many values it can spread; stay well under it.
@@ -24,7 +25,7 @@ PUSH_CHUNK = 1000
 HISTORY_SECONDS = 2 * 60 * 60  # how long per-minute counts are kept (the monitor's chart)
 
 
-def this_minute() -> int:
+def local_minute() -> int:
     return int(time.time() // 60)
 
 
@@ -39,6 +40,8 @@ class QueueStore:
         self._client = client
         self._keys = keys
         self._scripts = scripts
+        # The minute that per-minute counts are filed under; the Store sets Redis's clock.
+        self.minute: Callable[[], int] = local_minute
 
     # -- enqueue side -------------------------------------------------------------------------
     def push(self, queue: str, payloads: list[bytes]) -> int:
@@ -56,7 +59,7 @@ class QueueStore:
 
     def names(self) -> list[str]:
         return sorted(
-            name.decode() for name in as_bytes_set(self._client.smembers(self._keys.queues))
+            as_text(name) for name in as_bytes_set(self._client.smembers(self._keys.queues))
         )
 
     def size(self, queue: str) -> int:
@@ -97,7 +100,7 @@ class QueueStore:
                 keys.stat("processed"),
                 keys.stat("processed", worker_id),
                 keys.crashes,
-                keys.history("processed", this_minute()),
+                keys.history("processed", self.minute()),
             ],
             entry,
             HISTORY_SECONDS,
@@ -115,7 +118,7 @@ class QueueStore:
                 keys.stat("failed", worker_id),
                 keys.failed,
                 keys.crashes,
-                keys.history("processed", minute := this_minute()),
+                keys.history("processed", minute := self.minute()),
                 keys.history("failed", minute),
             ],
             entry,
@@ -147,7 +150,7 @@ class QueueStore:
                 keys.failed,
                 keys.stat("failed"),
                 keys.heartbeats,
-                keys.history("failed", this_minute()),
+                keys.history("failed", self.minute()),
                 keys.worker(worker_id),
             ],
             [
@@ -209,7 +212,7 @@ class WakeupSubscription:
         while connection is not None and connection.can_read(timeout=0):
             message = self._pubsub.get_message(timeout=0.0)
             if message is not None:
-                channel = message["channel"].decode()
+                channel = as_text(message["channel"])
                 names.append(self._keys.queue_name_from_wakeup(channel))
         return names
 

@@ -19,6 +19,12 @@ def as_bytes_list(reply: Any) -> list[bytes]:
     return reply
 
 
+def as_text(name: bytes) -> str:
+    """A name (of a queue, a worker) as text. Names are whatever someone wrote; one that is
+    not UTF-8 shows with replacement characters rather than breaking every reader."""
+    return name.decode("utf-8", "replace")
+
+
 def as_bytes_set(reply: Any) -> set[bytes]:
     assert isinstance(reply, set), reply
     return reply

@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 
 from jobs.store.keys import Keys
-from jobs.store.replies import as_bytes_list, as_bytes_set, as_int
+from jobs.store.replies import as_bytes_list, as_bytes_set, as_int, as_text
 from jobs.store.scripts import Scripts, UnregisterOutcome
 
 
@@ -59,7 +59,7 @@ class WorkerStore:
             self._keys.heartbeats, 0, -1, withscores=True, score_cast_func=bytes
         )
         pairs: list[tuple[bytes, bytes]] = as_bytes_list(rows)  # type: ignore[assignment]
-        return [(worker_id.decode(), score.decode()) for worker_id, score in pairs]
+        return [(as_text(worker_id), score.decode()) for worker_id, score in pairs]
 
     def heartbeat_of(self, worker_id: str) -> str | None:
         score = self._client.zscore(self._keys.heartbeats, worker_id)
@@ -76,7 +76,7 @@ class WorkerStore:
 
     def ids(self) -> list[str]:
         return sorted(
-            member.decode() for member in as_bytes_set(self._client.smembers(self._keys.workers))
+            as_text(member) for member in as_bytes_set(self._client.smembers(self._keys.workers))
         )
 
     def working_record(self, worker_id: str) -> bytes | None:

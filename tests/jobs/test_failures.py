@@ -12,6 +12,7 @@ import pytest
 import redis
 
 import jobs
+import jobs.failures
 from jobs.client import Client
 from jobs.failures import Failure, FailureNotFound, Failures, describe_exception
 from jobs.fetch import Fetcher
@@ -136,10 +137,30 @@ def test_count_counts_records(client: Client) -> None:
     assert failures.count() == 2
 
 
-def test_all_lists_every_record_oldest_first(client: Client) -> None:
+def test_all_lists_every_record_newest_first_across_pages(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs.failures, "PAGE", 2)  # so five records take three pages
     ids = [enqueue_and_fail(client, n) for n in range(5)]
 
-    assert [failure.id for failure in Failures(client.store).all()] == ids
+    assert [failure.id for failure in Failures(client.store).all()] == ids[::-1]
+
+
+def test_an_unreadable_record_is_listed_and_removable_and_leaves_the_others_usable(
+    client: Client, raw: redis.Redis
+) -> None:
+    good = enqueue_and_fail(client, "fine")
+    raw.rpush("resque:failed", "<not json>")
+    failures = Failures(client.store)
+
+    [unreadable, readable] = failures.newest(0, 2)
+
+    assert unreadable.exception == "UnreadableRecord"
+    assert unreadable.payload == {"raw": "<not json>"}
+    assert readable.id == good and failures.find(good).id == good
+    assert failures.retry_all() == 1  # the readable one; the unreadable stays to be looked at
+    failures.remove(unreadable.id)
+    assert failures.count() == 0
 
 
 def test_find_returns_the_record_with_that_id(client: Client) -> None:
@@ -277,7 +298,7 @@ def test_clear_removes_every_record_and_says_how_many(client: Client) -> None:
 def test_jobs_failures_uses_the_default_client(client: Client) -> None:
     job_id = enqueue_and_fail(client, "x")
 
-    assert [failure.id for failure in jobs.failures().newest()] == [job_id]
+    assert [failure.id for failure in jobs.failed_jobs().newest()] == [job_id]
 
 
 # -- the cap ------------------------------------------------------------------------------------
@@ -290,7 +311,7 @@ def test_the_failed_list_keeps_only_the_newest_failed_max_records(
 
     assert failures.count() == 3
     assert [failure.id for failure in failures.newest()] == ids[:1:-1]
-    assert [failure.payload["args"] for failure in failures.all()] == [[2], [3], [4]]
+    assert [failure.payload["args"] for failure in failures.all()] == [[4], [3], [2]]
 
 
 def test_record_ids_outlive_position_changes(store: Store, redis_url: str) -> None:
