@@ -7,12 +7,16 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 QUEUE ?= *
 COUNT ?= 1
-JOBS_IMPORT ?= jobs.demo
+JOBS_IMPORT ?= blog_app.jobs,jobs.demo
 export JOBS_IMPORT
 
 .DEFAULT_GOAL := help
-PORT ?= 5678
-.PHONY: help setup demo test lint typecheck unit redis redis-stop redis-cli worker monitor browser clean
+PORT ?= 5000
+MONITOR_PORT ?= 5678
+LATENCY ?= 0.5
+FAILURE_RATE ?= 0
+.PHONY: help setup demo jobs-demo reset blog api-standin smtp-sink measure test lint typecheck \
+	unit redis redis-stop redis-cli worker monitor browser clean
 
 help: ## List the make targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,8 +29,27 @@ $(INSTALLED): pyproject.toml
 
 setup: $(INSTALLED) ## Create .venv and install everything (done on first use by the others)
 
-demo: $(INSTALLED) ## Redis, two workers and a stream of demo jobs, live; Ctrl-C stops it all
+demo: $(INSTALLED) ## The whole workshop: Redis, API stand-in, SMTP sink, a worker and the blog; Ctrl-C stops it all
+	$(BIN)/python -m blog_app.demo --port $(PORT)
+
+jobs-demo: $(INSTALLED) ## The queue alone: Redis, two workers and a stream of demo jobs, live
 	$(BIN)/python -m jobs demo
+
+reset: $(INSTALLED) ## Empty the dev blog (database, uploads, outbox) and the queue's keys in Redis
+	$(BIN)/python -m blog_app.demo reset
+
+blog: $(INSTALLED) ## The blog alone, on Flask's dev server
+	$(BIN)/flask --app blog_app init-db
+	$(BIN)/flask --app blog_app run --port $(PORT) --debug
+
+api-standin: $(INSTALLED) ## The third-party spam API stand-in on port 8025 (LATENCY=, FAILURE_RATE=)
+	$(BIN)/python -m blog_app.outside.api_standin --port 8025 --latency $(LATENCY) --failure-rate $(FAILURE_RATE)
+
+smtp-sink: $(INSTALLED) ## The SMTP sink on port 8026; mail lands in var/blog/outbox
+	$(BIN)/python -m blog_app.outside.smtp_sink --port 8026 --outbox var/blog/outbox
+
+measure: $(INSTALLED) ## Response times of the blog's slow actions
+	$(BIN)/python -m blog_app.measure
 
 test: lint typecheck unit ## ruff, mypy and every test
 
@@ -52,8 +75,8 @@ redis-cli: $(INSTALLED) ## redis-cli on the Redis every command uses
 worker: $(INSTALLED) ## Start workers: make worker QUEUE=sleep COUNT=2 [JOBS_IMPORT=module]
 	QUEUE='$(QUEUE)' COUNT=$(COUNT) $(BIN)/python -m jobs work
 
-monitor: $(INSTALLED) ## The web monitor on http://127.0.0.1:$(PORT) (READ_ONLY=1; JOBS_WEB_USER/JOBS_WEB_PASSWORD for basic auth)
-	$(BIN)/python -m jobs web --port $(PORT) $(if $(READ_ONLY),--read-only)
+monitor: $(INSTALLED) ## The web monitor alone on http://127.0.0.1:$(MONITOR_PORT) (READ_ONLY=1; JOBS_WEB_USER/JOBS_WEB_PASSWORD)
+	$(BIN)/python -m jobs web --port $(MONITOR_PORT) $(if $(READ_ONLY),--read-only)
 
 browser: ## Install Debian's chromium for the monitor's browser test (as root)
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }

@@ -1,1 +1,42 @@
-"""The workshop blog. Built in a later chapter of the project; empty for now."""
+"""The workshop blog: authors, articles with images, comments, a dashboard.
+
+It starts out doing its slow work inside the request (publishing's fake delay, thumbnails, the
+spam API, email, session expiry, word counts); the chapters move that work into background jobs.
+The slow work lives in models and services, never in views, so a job needs only ids and models.
+
+    flask --app blog_app init-db
+    flask --app blog_app seed --articles 30 --comments 100
+    flask --app blog_app run
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from blog_app import cli, db, monitor, views
+from blog_app.config import BlogConfig
+
+__all__ = ["BlogConfig", "create_app"]
+
+# Room in a request for the form fields around an image; the image itself is measured against
+# config.max_upload_bytes by services.uploads, which can say exactly what was wrong.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+def create_app(config: BlogConfig | None = None) -> Flask:
+    """Build the blog. Without ``config``, the settings come from the environment."""
+    config = config or BlogConfig.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=config.max_upload_bytes + FORM_OVERHEAD_BYTES,
+        TESTING=config.testing,
+        BLOG=config,
+    )
+    db.init_app(app, config.database_url)
+    CSRFProtect(app)
+    views.register(app)
+    monitor.mount(app, config)
+    cli.register(app)
+    return app

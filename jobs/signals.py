@@ -61,7 +61,7 @@ class Controls:
     def _on_term(self, signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if self.stop == "timed":
-            log.warning("%s again: stopping now", name)
+            log.warning("%s: a second stop signal, so stopping now", name)
             self.stop_deadline = time.monotonic()
             return
         log.warning(

@@ -1,0 +1,116 @@
+"""An article's image: the original as uploaded, and thumbnails resized from it with Pillow.
+
+Files live under ``upload_dir/images/<id>/``: ``original.<ext>`` and one ``<size>.jpg`` per
+thumbnail size (the longest side, in pixels). :meth:`Image.make_thumbnails` decodes the whole
+original and resizes it several times with a high-quality filter: slow on purpose for large
+images, and the work chapter 3 moves into a job. Cheap checks of an upload (size, type,
+dimensions) happen before a row exists, in :mod:`blog_app.services.uploads`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import PIL.Image
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from blog_app.db import Base
+from blog_app.models._time import utcnow
+
+if TYPE_CHECKING:
+    from blog_app.models.article import Article
+
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+
+
+class BrokenImage(Exception):
+    """The image's header looked fine, but its data could not be decoded."""
+
+
+class Image(Base):
+    __tablename__ = "images"
+    # An id names a directory on disk, so it must never be handed out twice; without this,
+    # SQLite reuses the highest id after a delete and a new image would get an old one's files.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), unique=True
+    )
+    format: Mapped[str] = mapped_column(String(8))
+    width: Mapped[int]
+    height: Mapped[int]
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    thumbnails_made_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    article: Mapped[Article] = relationship(back_populates="image")
+
+    def directory(self, upload_dir: Path) -> Path:
+        return Path(upload_dir) / "images" / str(self.id)
+
+    def original_path(self, upload_dir: Path) -> Path:
+        return self.directory(upload_dir) / f"original.{EXTENSIONS[self.format]}"
+
+    def thumbnail_path(self, upload_dir: Path, size: int) -> Path:
+        return self.directory(upload_dir) / f"{size}.jpg"
+
+    def store_original(self, upload_dir: Path, data: IO[bytes]) -> None:
+        """Write the uploaded bytes to disk (the row must have an id: flush first)."""
+        target = self.original_path(upload_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, data)
+
+    def make_thumbnails(self, upload_dir: Path, sizes: tuple[int, ...]) -> None:
+        """Decode the original and write one JPEG per size. Raises BrokenImage."""
+        original = _decode(self.original_path(upload_dir))
+        for size in sizes:
+            thumbnail = original.copy()
+            # LANCZOS is the slowest and best of Pillow's filters; reducing_gap=None turns off
+            # the shortcut that would make large images cheap, so the cost stays visible.
+            thumbnail.thumbnail((size, size), PIL.Image.Resampling.LANCZOS, reducing_gap=None)
+            with _atomic_target(self.thumbnail_path(upload_dir, size)) as handle:
+                thumbnail.save(handle, "JPEG", quality=85)
+        self.thumbnails_made_at = utcnow()
+
+    def has_thumbnail(self, upload_dir: Path, size: int) -> bool:
+        return self.thumbnail_path(upload_dir, size).is_file()
+
+    def remove_files(self, upload_dir: Path) -> None:
+        shutil.rmtree(self.directory(upload_dir), ignore_errors=True)
+
+
+def _decode(path: Path) -> PIL.Image.Image:
+    try:
+        with PIL.Image.open(path) as image:
+            image.load()
+            return image.convert("RGB")
+    except (OSError, SyntaxError, ValueError, PIL.Image.DecompressionBombError) as error:
+        raise BrokenImage(f"the image data is broken: {error}") from error
+
+
+def _write_atomically(target: Path, data: IO[bytes]) -> None:
+    with _atomic_target(target) as handle:
+        shutil.copyfileobj(data, handle)
+
+
+@contextlib.contextmanager
+def _atomic_target(target: Path) -> Iterator[IO[bytes]]:
+    """A temporary file beside ``target``, renamed over it only if the block succeeds.
+
+    A failure halfway through never leaves a truncated image where a reader expects a whole one.
+    """
+    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.replace(temp_name, target)
+    finally:
+        Path(temp_name).unlink(missing_ok=True)

@@ -1,0 +1,42 @@
+"""Where the queue's web monitor is mounted: ``/jobs``, for logged-in authors only.
+
+THE MONITOR MOUNTS HERE, and only here. The monitor itself is :mod:`jobs.web`; the blog decides
+who may see it (its authors: anyone else is sent to the login page) and which Redis it shows:
+``REDIS_URL``, else the project's own Redis if it is running. With neither, ``/jobs`` says how
+to start one instead of failing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template
+
+from blog_app.config import BlogConfig
+from blog_app.views.auth import require_author
+from jobs.local_redis import ProjectRedis, default_var_dir
+from jobs.store import Store
+from jobs.web import create_blueprint
+
+URL_PREFIX = "/jobs"
+
+
+def mount(app: Flask, config: BlogConfig) -> None:
+    # Reading var/redis/url starts nothing: building the blog never starts a Redis server.
+    url = config.redis_url or ProjectRedis(default_var_dir()).running_url()
+    if url is None:
+        app.register_blueprint(_without_redis(), url_prefix=URL_PREFIX)
+        return
+    monitor = create_blueprint(
+        Store(url, config.jobs_namespace),
+        # A redirect to the login page for visitors, True (come in) for authors.
+        authorize=lambda: require_author() or True,
+    )
+    app.register_blueprint(monitor, url_prefix=URL_PREFIX)
+
+
+def _without_redis() -> Blueprint:
+    blueprint = Blueprint("jobs_web", __name__)
+    blueprint.before_request(require_author)
+    blueprint.add_url_rule(
+        "/", "index", lambda: render_template("monitor/no_redis.html"), strict_slashes=False
+    )
+    return blueprint

@@ -1,0 +1,116 @@
+"""Articles: list, show, write, edit, delete, publish; and their images' files.
+
+Publishing runs the fake delay (chapter 1) and saving an image makes its thumbnails (chapter 3),
+both inside the request for now; that work lives in the models and services these views call.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, send_from_directory, url_for
+from flask import render_template as render
+from werkzeug.wrappers import Response as BaseResponse
+
+from blog_app.config import BlogConfig
+from blog_app.db import get_db
+from blog_app.forms import ArticleForm, CommentForm
+from blog_app.models import Article
+from blog_app.services.uploads import attach_image, inspect_upload
+from blog_app.views.auth import require_author
+
+blueprint = Blueprint("articles", __name__)
+
+
+def _config() -> BlogConfig:
+    config: BlogConfig = current_app.config["BLOG"]
+    return config
+
+
+def visible_article(article_id: int) -> Article:
+    article = get_db().get(Article, article_id)
+    if article is None or not article.can_be_seen_by(g.author):
+        abort(404)
+    return article
+
+
+def _own_article(article_id: int) -> Article:
+    article = visible_article(article_id)
+    if not article.can_be_changed_by(g.author):
+        abort(403)
+    return article
+
+
+@blueprint.get("/")
+def index() -> str:
+    return render("articles/index.html", articles=Article.listing(get_db(), g.author))
+
+
+@blueprint.get("/articles/<int:article_id>")
+def show(article_id: int) -> str:
+    article = visible_article(article_id)
+    return render("articles/show.html", article=article, form=CommentForm())
+
+
+@blueprint.route("/articles/new", methods=["GET", "POST"])
+def new() -> str | BaseResponse:
+    if (to_login := require_author()) is not None:
+        return to_login
+    form = ArticleForm()
+    if form.validate_on_submit():
+        article = Article(author=g.author, title=form.title.data, body=form.body.data)
+        return _save(article, form, "Article created.")
+    return render("articles/form.html", form=form, article=None)
+
+
+@blueprint.route("/articles/<int:article_id>/edit", methods=["GET", "POST"])
+def edit(article_id: int) -> str | BaseResponse:
+    article = _own_article(article_id)
+    # Not obj=article: the form would take the Image row and the publish() method as data.
+    form = ArticleForm(title=article.title, body=article.body)
+    if form.validate_on_submit():
+        article.title, article.body = form.title.data or "", form.body.data or ""
+        return _save(article, form, "Article saved.")
+    return render("articles/form.html", form=form, article=article)
+
+
+def _save(article: Article, form: ArticleForm, message: str) -> BaseResponse:
+    """Save the article, its image if one came, and publish it if asked; then show it."""
+    config, db = _config(), get_db()
+    upload = form.image.data
+    # The cheap checks run before anything is written; UploadRejected becomes a 400 page.
+    limits = (config.max_upload_bytes, config.max_image_pixels)
+    info = inspect_upload(upload.stream, *limits) if upload else None
+    db.add(article)
+    if info is not None:
+        attach_image(db, article, upload.stream, info, config)  # slow: thumbnails (chapter 3)
+    if form.publish.data:
+        article.publish(config.publish_delay)  # slow: the fake delay (chapter 1)
+    db.commit()
+    flash(message)
+    return redirect(url_for("articles.show", article_id=article.id))
+
+
+@blueprint.post("/articles/<int:article_id>/publish")
+def publish(article_id: int) -> BaseResponse:
+    article = _own_article(article_id)
+    article.publish(_config().publish_delay)  # the fake delay lives in the model (chapter 1)
+    get_db().commit()
+    flash("Article published.")
+    return redirect(url_for("articles.show", article_id=article.id))
+
+
+@blueprint.post("/articles/<int:article_id>/delete")
+def delete(article_id: int) -> BaseResponse:
+    article = _own_article(article_id)
+    image, db = article.image, get_db()
+    db.delete(article)
+    db.commit()
+    if image is not None:
+        image.remove_files(_config().upload_dir)
+    flash("Article deleted.")
+    return redirect(url_for("articles.index"))
+
+
+@blueprint.get("/images/<int:image_id>/<name>")
+def image_file(image_id: int, name: str) -> BaseResponse:
+    directory = _config().upload_dir / "images" / str(image_id)
+    return send_from_directory(directory, name, max_age=3600)

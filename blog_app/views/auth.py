@@ -1,0 +1,125 @@
+"""Sign up, log in, log out; and who the current author is.
+
+A login starts a server-side :class:`~blog_app.models.Session` row and puts its token in a
+cookie. Every login first sweeps expired session rows, inline (chapter 5 moves that sweep into
+a recurring job). Logging out deletes the row, so the cookie is worthless afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, g, redirect, request, url_for
+from flask import render_template as render
+from werkzeug.wrappers import Response as BaseResponse
+
+from blog_app.config import BlogConfig
+from blog_app.db import get_db
+from blog_app.forms import ButtonForm, LoginForm, SignupForm
+from blog_app.models import Author, Session
+
+blueprint = Blueprint("auth", __name__)
+COOKIE = "blog_session"
+TOUCH_EVERY = timedelta(minutes=1)  # write last_seen at most this often, not on every request
+
+
+def _config() -> BlogConfig:
+    config: BlogConfig = current_app.config["BLOG"]
+    return config
+
+
+def _lifetime() -> timedelta:
+    return timedelta(seconds=_config().session_lifetime)
+
+
+def load_author() -> None:
+    """Before each request: find the author whose live session the cookie names."""
+    g.author, g.session = None, None
+    token = request.cookies.get(COOKIE)
+    if not token or request.endpoint == "static":
+        return
+    session = Session.find_live(get_db(), token, _lifetime())
+    if session is None:
+        return
+    g.author, g.session = session.author, session
+    if session.unseen_for(TOUCH_EVERY):
+        session.touch()
+        get_db().commit()
+
+
+def refresh_cookie(response: Response) -> Response:
+    if g.get("forget_cookie"):
+        response.delete_cookie(COOKIE)
+    elif g.get("new_token"):
+        response.set_cookie(
+            COOKIE, g.new_token, max_age=int(_config().session_lifetime),
+            httponly=True, samesite="Lax",
+        )  # fmt: skip
+    return response
+
+
+def require_author() -> BaseResponse | None:
+    """A before_request hook for areas only authors may see: others go to the login page."""
+    if g.get("author") is None:
+        flash("Log in to see that page.")
+        return redirect(url_for("auth.login", next=request.path))
+    return None
+
+
+def template_context() -> dict[str, Any]:
+    return {"current_author": g.get("author"), "button_form": ButtonForm(formdata=None)}
+
+
+@blueprint.route("/signup", methods=["GET", "POST"])
+def signup() -> str | BaseResponse:
+    form = SignupForm()
+    db = get_db()
+    if form.validate_on_submit():
+        if Author.email_taken(db, form.email.data or ""):
+            form.email.errors.append("An author with this email already exists.")
+        else:
+            data = form.data
+            method = _config().password_hash_method
+            author = Author.sign_up(db, data["name"], data["email"], data["password"], method)
+            return _log_in(author)
+    return render("auth/signup.html", form=form)
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> str | BaseResponse:
+    form = LoginForm()
+    if form.validate_on_submit():
+        author = Author.authenticate(get_db(), form.email.data or "", form.password.data or "")
+        if author is not None:
+            return _log_in(author)
+        form.password.errors.append("That email and password do not match an author.")
+    return render("auth/login.html", form=form)
+
+
+def _log_in(author: Author) -> BaseResponse:
+    db = get_db()
+    Session.expire_old(db, _lifetime())  # the slow sweep, inline for now (chapter 5)
+    _session, g.new_token = Session.start(db, author)
+    db.commit()
+    flash(f"Welcome, {author.name}.")
+    return redirect(_safe_next(request.args.get("next")))
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: "next" comes from the URL, and must not send people elsewhere.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("articles.index")
+
+
+@blueprint.post("/logout")
+def logout() -> BaseResponse:
+    # CSRFProtect has already refused a forged POST, so this is the author's own click.
+    if g.session is not None:
+        db = get_db()
+        db.delete(g.session)
+        db.commit()
+        g.forget_cookie = True
+        flash("You are logged out.")
+    return redirect(url_for("articles.index"))

@@ -1,0 +1,71 @@
+"""Helpers for the blog's tests: a browser that fills in forms with their CSRF token, and
+images made on the fly."""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import zlib
+from typing import Any
+
+import PIL.Image
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+class Browser:
+    """The Flask test client, plus what a person's browser does with forms."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def get(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.client.get(url, **kwargs)
+
+    def csrf_token(self, page: str) -> str:
+        match = CSRF.search(self.get(page).get_data(as_text=True))
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def submit(
+        self, page: str, data: dict[str, Any], action: str | None = None, **kwargs: Any
+    ) -> TestResponse:
+        """Open ``page``, then post ``data`` with the page's CSRF token to ``action``."""
+        fields = {**data, "csrf_token": self.csrf_token(page)}
+        return self.client.post(action or page, data=fields, **kwargs)
+
+    def log_in(self, email: str, password: str) -> TestResponse:
+        response = self.submit("/login", {"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    def text(self, url: str) -> str:
+        response = self.get(url)
+        assert response.status_code == 200, response.status
+        return response.get_data(as_text=True)
+
+
+def image_bytes(width: int = 64, height: int = 48, fmt: str = "PNG") -> bytes:
+    out = io.BytesIO()
+    PIL.Image.new("RGB", (width, height), (200, 80, 40)).save(out, fmt)
+    return out.getvalue()
+
+
+def png_header_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims these dimensions, with no real pixel data behind it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"garbage")
+
+
+def broken_png() -> bytes:
+    """A real PNG header and the start of its data, cut short: fine until decoded."""
+    whole = image_bytes(300, 200)
+    return whole[: len(whole) // 2]

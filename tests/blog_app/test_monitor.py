@@ -1,0 +1,39 @@
+"""The queue's web monitor, mounted at /jobs: authors only, showing the blog's Redis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from blog_app import create_app
+from blog_app.config import BlogConfig
+from blog_app.models import Author
+from tests.blog_app.conftest import PASSWORD
+from tests.blog_app.helpers import Browser
+
+
+def test_visitors_are_sent_to_the_login_page(web: Browser) -> None:
+    for path in ("/jobs/", "/jobs/workers", "/jobs/stats"):
+        response = web.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/login?next=/jobs"), path
+
+
+def test_authors_see_the_queues_of_the_blogs_redis(logged_in: Browser, redis_url: str) -> None:
+    queue = "thumbnails"
+    redis.Redis.from_url(redis_url).sadd("resque:queues", queue)
+    page = logged_in.text("/jobs/")
+    assert queue in page
+    assert 'href="/jobs/' in page  # the monitor's own links stay under its mount point
+
+
+def test_without_any_redis_jobs_says_how_to_start_one(
+    config: BlogConfig, author: Author, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("JOBS_VAR_DIR", str(tmp_path))  # a var/ where no Redis runs
+    browser = Browser(create_app(config.with_changes(redis_url="")).test_client())
+    assert browser.get("/jobs/").status_code == 302
+    browser.log_in(author.email, PASSWORD)
+    assert "make redis" in browser.text("/jobs/")

@@ -1,0 +1,120 @@
+"""SpamCheck and Mailer against the stand-ins as real servers: answers, and every failure turned
+into a clear exception."""
+
+from __future__ import annotations
+
+import json
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+import requests
+
+from blog_app.models import Comment, CommentStatus
+from blog_app.outside.api_standin import ApiStandin, spam_score
+from blog_app.outside.outbox import Outbox
+from blog_app.outside.smtp_sink import SmtpSink
+from blog_app.services.errors import MailError, OutsideServiceError, SpamCheckError
+from blog_app.services.mailer import Mailer
+from blog_app.services.spam_check import SpamCheck
+from jobs.local_redis import free_port
+
+
+@pytest.fixture
+def api(spam_api: ApiStandin) -> ApiStandin:
+    spam_api.configure(latency=0.0, failure_rate=0.0, failures=("timeout", "error", "garbage"))
+    return spam_api
+
+
+def _check(api: ApiStandin, timeout: float = 1.0) -> SpamCheck:
+    return SpamCheck(api.url, timeout=timeout, threshold=0.5)
+
+
+def test_the_stand_in_scores_links_and_spammy_words_higher() -> None:
+    assert spam_score("A thoughtful reply about queues.") < 0.1
+    assert spam_score("FREE casino bonus http://spam.example") >= 0.5
+
+
+def test_a_plain_comment_is_scored_and_published(api: ApiStandin) -> None:
+    comment = Comment(author_name="Ada", body="Thanks, this helped me understand workers.")
+    score = _check(api).check(comment)
+    assert score == spam_score(comment.body)
+    assert comment.status is CommentStatus.PUBLISHED and comment.spam_score == score
+
+
+def test_a_spammy_comment_is_held(api: ApiStandin) -> None:
+    comment = Comment(author_name="Spam", body="cheap viagra casino http://x.example")
+    _check(api).check(comment)
+    assert comment.status is CommentStatus.HELD
+
+
+def test_the_stand_in_waits_for_its_latency(api: ApiStandin) -> None:
+    api.configure(latency=0.3)
+    started = time.monotonic()
+    _check(api).score("hello")
+    assert time.monotonic() - started >= 0.3
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        ("error", "answered HTTP 500"),
+        ("garbage", "not a score"),
+        ("timeout", "did not answer within 0.2 s"),
+    ],
+)
+def test_each_failure_of_the_api_is_a_spam_check_error(
+    api: ApiStandin, failure: str, message: str
+) -> None:
+    api.configure(failure_rate=1.0, failures=(failure,), hang=2.0)
+    comment = Comment(author_name="Ada", body="hello")
+    with pytest.raises(SpamCheckError, match=message):
+        _check(api, timeout=0.2).check(comment)
+    assert comment.status is CommentStatus.PENDING
+
+
+def test_an_api_that_is_not_there_is_a_spam_check_error() -> None:
+    check = SpamCheck(f"http://127.0.0.1:{free_port()}", timeout=1.0, threshold=0.5)
+    with pytest.raises(SpamCheckError, match="could not reach"):
+        check.score("hello")
+
+
+def test_the_stand_in_can_be_reconfigured_over_http(api: ApiStandin) -> None:
+    answer = requests.post(f"{api.url}/_control", json={"latency": 0.01}, timeout=2).json()
+    assert answer["latency"] == 0.01
+    assert requests.get(f"{api.url}/health", timeout=2).json()["ok"] is True
+    bad = requests.post(f"{api.url}/v1/score", data=b"not json", timeout=2)
+    assert bad.status_code == 400
+
+
+def _message(to: str = "ada@example.com") -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "blog@localhost", to, "Hello"
+    message.set_content("A new comment.")
+    return message
+
+
+def test_the_mailer_delivers_into_the_sinks_outbox(smtp_sink: SmtpSink) -> None:
+    before = len(smtp_sink.outbox.names())
+    Mailer("127.0.0.1", smtp_sink.port, 5.0, "blog@localhost").deliver(_message())
+    received = smtp_sink.outbox.messages()[0]
+    assert len(smtp_sink.outbox.names()) == before + 1
+    assert (received.to, received.subject) == ("ada@example.com", "Hello")
+    assert received.body.strip() == "A new comment."
+    assert smtp_sink.outbox.find(received.name) == received
+
+
+def test_a_mail_server_that_is_not_there_is_a_mail_error() -> None:
+    mailer = Mailer("127.0.0.1", free_port(), 1.0, "blog@localhost")
+    with pytest.raises(MailError, match="could not reach") as caught:
+        mailer.deliver(_message())
+    assert isinstance(caught.value, OutsideServiceError)
+
+
+def test_the_outbox_refuses_names_that_are_not_its_own(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path)
+    name = outbox.store(_message().as_bytes())
+    assert outbox.find(name) is not None
+    assert outbox.find("../etc/passwd") is None and outbox.find("1-zzzzzzzz.eml") is None
+    assert json.dumps([m.subject for m in outbox.messages()]) == '["Hello"]'

@@ -1,0 +1,94 @@
+"""Posting a comment: saved, scored by the spam API stand-in and mailed to the author through
+the SMTP sink, all inside the request; and what happens when the outside world fails."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from blog_app import create_app
+from blog_app.models import Article, Author, Comment, CommentStatus
+from blog_app.outside.api_standin import ApiStandin
+from blog_app.outside.smtp_sink import SmtpSink
+from jobs.local_redis import free_port
+from tests.blog_app.helpers import Browser
+
+
+def _article(db: DbSession, author: Author) -> Article:
+    article = Article(author=author, title="On queues", body="Workers take jobs.")
+    article.publish()
+    db.add(article)
+    db.commit()
+    return article
+
+
+def _comment(web: Browser, article: Article, body: str, name: str = "Grace") -> str:
+    page = f"/articles/{article.id}"
+    response = web.submit(page, {"author_name": name, "body": body}, action=f"{page}/comments")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return web.text(page)
+
+
+def test_a_comment_is_checked_published_and_mailed_to_the_author(
+    web: Browser, db: DbSession, author: Author, smtp_sink: SmtpSink
+) -> None:
+    article = _article(db, author)
+    page = _comment(web, article, "A clear explanation, thank you.")
+    assert "your comment is published" in page and "A clear explanation" in page
+    comment = db.scalars(select(Comment)).one()
+    assert comment.status is CommentStatus.PUBLISHED and comment.spam_score is not None
+    [mail] = smtp_sink.outbox.messages()
+    assert mail.to == author.email and "On queues" in mail.subject
+    assert "A clear explanation" in mail.body
+
+
+def test_spam_is_held_and_hidden_from_visitors_but_not_from_the_author(
+    app: Flask, logged_in: Browser, db: DbSession, author: Author
+) -> None:
+    article = _article(db, author)
+    visitor = Browser(app.test_client())
+    page = _comment(visitor, article, "cheap casino viagra http://spam.example", name="Spammer")
+    assert "held for the author" in page and "Spammer" not in page.split("Comments")[1]
+    assert db.scalars(select(Comment)).one().status is CommentStatus.HELD
+    assert "Spammer" in logged_in.text(f"/articles/{article.id}")
+
+
+def test_when_the_api_fails_the_comment_stays_pending_and_the_mail_still_goes(
+    web: Browser, db: DbSession, author: Author, spam_api: ApiStandin, smtp_sink: SmtpSink
+) -> None:
+    spam_api.configure(failure_rate=1.0, failures=("error",))
+    page = _comment(web, _article(db, author), "Hello")
+    assert "waits to be checked" in page and "answered HTTP 500" in page
+    assert db.scalars(select(Comment)).one().status is CommentStatus.PENDING
+    assert len(smtp_sink.outbox.names()) == 1
+
+
+def test_when_the_mail_server_is_down_the_comment_is_still_saved(
+    app: Flask, db: DbSession, author: Author
+) -> None:
+    config = app.config["BLOG"].with_changes(smtp_port=free_port())
+    web = Browser(create_app(config).test_client())
+    page = _comment(web, _article(db, author), "Hello")
+    assert "could not reach the SMTP server" in page
+    assert db.scalars(select(Comment)).one().status is CommentStatus.PUBLISHED
+
+
+def test_an_empty_comment_shows_validation_messages(
+    web: Browser, db: DbSession, author: Author
+) -> None:
+    article = _article(db, author)
+    page = f"/articles/{article.id}"
+    response = web.submit(page, {"author_name": "", "body": ""}, action=f"{page}/comments")
+    assert response.status_code == 400
+    assert "Write a comment." in response.get_data(as_text=True)
+    assert db.scalars(select(Comment)).all() == []
+
+
+def test_nobody_comments_on_a_draft(web: Browser, db: DbSession, author: Author) -> None:
+    draft = Article(author=author, title="Draft", body="x")
+    db.add(draft)
+    db.commit()
+    response = web.client.post(f"/articles/{draft.id}/comments", data={"body": "hi"})
+    assert response.status_code in (400, 404)  # no token to be had from a page one cannot see
+    assert db.scalars(select(Comment)).all() == []
