@@ -16,7 +16,7 @@ MONITOR_PORT ?= 5678
 LATENCY ?= 0.5
 FAILURE_RATE ?= 0
 .PHONY: help setup demo jobs-demo reset blog api-standin smtp-sink measure test lint typecheck \
-	unit redis redis-stop redis-cli worker monitor browser clean
+	unit redis redis-stop redis-cli worker scheduler monitor browser clean
 
 help: ## List the make targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ redis-cli: $(INSTALLED) ## redis-cli on the Redis every command uses
 
 worker: $(INSTALLED) ## Start workers: make worker QUEUE=sleep COUNT=2 [JOBS_IMPORT=module]
 	QUEUE='$(QUEUE)' COUNT=$(COUNT) $(BIN)/python -m jobs work
+
+scheduler: $(INSTALLED) ## Only the scheduler loop (workers run it too): make scheduler [JOBS_SCHEDULE=file.toml]
+	$(BIN)/python -m jobs scheduler
 
 monitor: $(INSTALLED) ## The web monitor alone on http://127.0.0.1:$(MONITOR_PORT) (READ_ONLY=1; JOBS_WEB_USER/JOBS_WEB_PASSWORD)
 	$(BIN)/python -m jobs web --port $(MONITOR_PORT) $(if $(READ_ONLY),--read-only)

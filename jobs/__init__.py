@@ -16,20 +16,26 @@ and a worker runs it: ``QUEUE=sleep python -m jobs work --import myapp.jobs``.
 A job's path, module by module: :mod:`jobs.client` (enqueue) → Redis (:mod:`jobs.store`) →
 :mod:`jobs.fetch` → :mod:`jobs.processor` (perform) → done, or :mod:`jobs.failures`.
 Workers: :mod:`jobs.worker`, :mod:`jobs.runners`, :mod:`jobs.registry`, :mod:`jobs.recovery`.
+Later and again: :mod:`jobs.scheduler` (delayed jobs, retries, recurring ticks),
+:mod:`jobs.retries` (the retry policy), :mod:`jobs.schedule` (recurring jobs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
+from jobs import schedule
 from jobs.arguments import JobArgumentError
 from jobs.client import Client, default_client, set_default_client
 from jobs.failures import Failure, Failures
 from jobs.job import Job, NotAJobError
 from jobs.payload import PayloadTooLarge
+from jobs.retries import Retry
 from jobs.settings import Settings
 from jobs.store import RedisUnavailable
+from jobs.waiting import WaitingJobs
 from jobs.worker import Worker
 
 __all__ = [
@@ -41,16 +47,23 @@ __all__ = [
     "NotAJobError",
     "PayloadTooLarge",
     "RedisUnavailable",
+    "Retry",
     "Settings",
     "Worker",
     "default_client",
+    "delayed",
     "dequeue",
     "enqueue",
+    "enqueue_at",
+    "enqueue_in",
     "enqueue_many",
     "enqueue_to",
     "failed_jobs",
     "peek",
     "queues",
+    "remove_delayed",
+    "retrying",
+    "schedule",
     "set_default_client",
     "size",
 ]
@@ -95,3 +108,28 @@ def peek(queue: str, start: int = 0, count: int = 1) -> list[dict[str, Any]]:
 def failed_jobs() -> Failures:
     """The failure records: list, retry, remove, retry all, clear."""
     return Failures(default_client().store)
+
+
+def enqueue_at(when: datetime | float, job_class: type, *args: Any) -> str | None:
+    """Enqueue a job at ``when`` (an aware datetime, or Unix seconds); a past time: now."""
+    return default_client().enqueue_at(when, job_class, *args)
+
+
+def enqueue_in(seconds: float, job_class: type, *args: Any) -> str | None:
+    """Enqueue a job ``seconds`` from now; returns its id."""
+    return default_client().enqueue_in(seconds, job_class, *args)
+
+
+def remove_delayed(job_class: type, *args: Any) -> int:
+    """Remove delayed jobs of this class with exactly these arguments; returns how many."""
+    return default_client().remove_delayed(job_class, *args)
+
+
+def delayed() -> WaitingJobs:
+    """The delayed jobs: list, remove or enqueue now, by id."""
+    return default_client().delayed()
+
+
+def retrying() -> WaitingJobs:
+    """The jobs waiting for an automatic retry: list, remove or enqueue now, by id."""
+    return default_client().retrying()

@@ -209,5 +209,42 @@ def web(host: str, port: int, read_only: bool) -> None:
         raise click.ClickException(str(error)) from error
 
 
+@cli.command()
+@click.option(
+    "--import",
+    "imports",
+    envvar="JOBS_IMPORT",
+    default="",
+    help="Comma-separated modules holding your job classes and schedules (required).",
+)
+@click.option(
+    "--schedule",
+    "schedule_file",
+    envvar="JOBS_SCHEDULE",
+    default="",
+    help="A TOML file of recurring jobs, besides those declared in code.",
+)
+@click.option("--verbose", "-v", envvar="VERBOSE", is_flag=True, help="Log every enqueue.")
+def scheduler(imports: str, schedule_file: str, verbose: bool) -> None:
+    """Only the scheduler loop: delayed jobs, retries and recurring jobs onto their queues.
+    Workers run it too (unless JOBS_SCHEDULER=0); this is for running it on its own."""
+    from jobs.schedule import ScheduleError
+    from jobs.scheduler import Scheduler, run_standalone, schedule_with_file
+
+    _configure_logging(verbose, False)
+    modules = _split(imports)
+    if not modules:
+        raise click.UsageError(NO_IMPORT_HELP.replace("work", "scheduler", 1))
+    settings = Settings.from_env()
+    sys.path.insert(0, os.getcwd())
+    try:
+        schedule = schedule_with_file(schedule_file, JobLoader(modules))
+    except (ImportError, ScheduleError) as error:
+        raise click.ClickException(str(error)) from error
+    store = Store(settings.resolved_redis_url(), settings.namespace)
+    store.ping()
+    run_standalone(Scheduler(store, settings, schedule), store)
+
+
 def main() -> None:
     cli(prog_name="jobs")

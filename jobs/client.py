@@ -4,6 +4,8 @@
     client.enqueue(Sleeper, 5)              # on Sleeper.queue
     client.enqueue_to("urgent", Sleeper, 1)  # on a queue you name
     client.enqueue_many(Sleeper, [[1], [2], [3]])
+    client.enqueue_in(60, Sleeper, 5)       # in a minute (the scheduler loop moves it)
+    client.enqueue_at(when, Sleeper, 5)     # at an aware datetime, or Unix seconds
 
 The module-level functions in :mod:`jobs` (``jobs.enqueue`` ...) use a default client built
 from the environment on first use, as Resque does; apps and tests can build their own.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from jobs.hooks import EnqueueCall, Hooks, default_hooks
@@ -20,6 +23,7 @@ from jobs.job import class_name_of, queue_of
 from jobs.payload import Payload, PayloadError, encode
 from jobs.settings import Settings
 from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store, redact
+from jobs.waiting import RecurringState, WaitingJobs, recurring_states, unix_seconds
 
 # Resque splits worker ids ("host:pid:queue1,queue2") on ':' and ','.
 FORBIDDEN_IN_QUEUE_NAMES = frozenset(":,* \t\r\n")
@@ -92,6 +96,51 @@ class Client:
             raise RedisUnavailable(
                 f"cannot enqueue: Redis at {redact(self.store.url)} is unreachable ({error})"
             ) from error
+
+    def enqueue_at(self, when: datetime | float, job_class: type, *args: Any) -> str | None:
+        """Put a job on its class's queue at ``when``: a timezone-aware datetime, or Unix
+        seconds. A time that has passed enqueues it now. Returns the job's id."""
+        at_ms = round(unix_seconds(when) * 1000)
+        return self._schedule(job_class, args, {"at_ms": at_ms})
+
+    def enqueue_in(self, seconds: float, job_class: type, *args: Any) -> str | None:
+        """Put a job on its class's queue ``seconds`` from now, by Redis's clock (so every
+        machine agrees on when that is). Returns the job's id."""
+        return self._schedule(job_class, args, {"in_ms": round(seconds * 1000)})
+
+    def _schedule(self, job_class: type, args: tuple[Any, ...], when: dict[str, int]) -> str | None:
+        """Hold a job in the scheduled set; the enqueue hooks run now, when it is scheduled,
+        not again when the scheduler moves it to its queue."""
+        queue = check_queue_name(queue_of(job_class))
+        job_id, payload = encode(class_name_of(job_class), args, self.settings.max_payload_bytes)
+
+        def schedule() -> str:
+            try:
+                self.store.scheduled.schedule(queue, payload, **when)
+            except CONNECTION_ERRORS as error:
+                raise RedisUnavailable(
+                    f"cannot schedule: Redis at {redact(self.store.url)} is unreachable ({error})"
+                ) from error
+            return job_id
+
+        return self.hooks.run_enqueue(EnqueueCall(job_class, args, queue), schedule)
+
+    def delayed(self) -> WaitingJobs:
+        """The delayed jobs (``enqueue_at``/``enqueue_in``): list, remove, enqueue now."""
+        return WaitingJobs(self.store, "scheduled")
+
+    def retrying(self) -> WaitingJobs:
+        """The jobs waiting for an automatic retry: list, remove, enqueue now."""
+        return WaitingJobs(self.store, "retries")
+
+    def recurring(self, now_ms: int | None = None) -> list[RecurringState]:
+        """The recurring schedules the scheduler loops run, each with its last and next run."""
+        return recurring_states(self.store, now_ms)
+
+    def remove_delayed(self, job_class: type, *args: Any) -> int:
+        """Remove delayed jobs of this class with exactly these arguments (as
+        resque-scheduler's ``remove_delayed``); returns how many."""
+        return self.delayed().remove_matching(class_name_of(job_class), list(args))
 
     def dequeue(self, job_class: type, *args: Any) -> int:
         """Remove waiting jobs of this class with exactly these arguments, whatever else

@@ -21,22 +21,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobs.payload import Payload, PayloadError, new_job_id
+from jobs.retries import RETRY_FIELDS
 from jobs.store import Store
 
 PAGE = 200
 
 
 def failure_record(
-    payload: bytes, queue: str, worker_id: str, exception: str, error: str, backtrace: list[str]
+    payload: bytes,
+    queue: str,
+    worker_id: str,
+    exception: str,
+    error: str,
+    backtrace: list[str],
+    attempts: int | None = None,
 ) -> bytes:
-    """Build the JSON record for a job that failed, from its payload exactly as fetched."""
+    """Build the JSON record for a job that failed, from its payload exactly as fetched.
+    ``attempts``: how many times it ran, for a job that was retried automatically."""
     try:
         decoded = Payload.decode(payload)
         body: dict[str, Any] = decoded.body
         job_id = decoded.job_id or new_job_id()
     except PayloadError:
         body, job_id = {"raw": payload.decode("utf-8", "replace")}, new_job_id()
-    record = {
+    record: dict[str, Any] = {
         "failed_at": time.strftime("%Y/%m/%d %H:%M:%S UTC", time.gmtime()),
         "payload": body,
         "exception": exception,
@@ -46,6 +54,8 @@ def failure_record(
         "queue": queue,
         "id": job_id,
     }
+    if attempts is not None:
+        record["attempts"] = attempts
     return json.dumps(record, separators=(",", ":")).encode()
 
 
@@ -67,6 +77,7 @@ class Failure:
     worker: str
     queue: str
     stored: bytes
+    attempts: int = 1
 
     @classmethod
     def parse(cls, stored: bytes) -> Failure:
@@ -88,6 +99,7 @@ class Failure:
             worker=str(record.get("worker", "")),
             queue=str(record.get("queue", "")),
             stored=stored,
+            attempts=_attempts(record),
         )
 
     @classmethod
@@ -110,7 +122,22 @@ class Failure:
         if set(self.payload) == {"raw"}:
             return str(self.payload["raw"]).encode()
         body = {**self.payload, "enqueued_at": time.time()}
+        for name in RETRY_FIELDS:  # retried by hand: its automatic retries start afresh
+            body.pop(name, None)
         return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _attempts(record: dict[str, Any]) -> int:
+    """How many times the job ran: the record's ``attempts`` when its retries ran out, else
+    once plus the automatic retries its payload had had (``retry_count``)."""
+    attempts = record.get("attempts")
+    if isinstance(attempts, int) and not isinstance(attempts, bool) and attempts > 0:
+        return attempts
+    payload = record.get("payload")
+    retries = payload.get("retry_count", 0) if isinstance(payload, dict) else 0
+    if isinstance(retries, bool) or not isinstance(retries, int):
+        return 1
+    return 1 + max(0, retries)
 
 
 class FailureNotFound(KeyError):

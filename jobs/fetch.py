@@ -5,8 +5,8 @@ there until the delivery is acknowledged (done), failed, or put back. It is wors
 than to run it twice, so a worker that dies holding a delivery leaves it where the other
 workers will find it and put it back (see :mod:`jobs.recovery`): delivery is *at least once*.
 
-The processor that runs the job only ever calls ``acknowledge``, ``fail`` or ``requeue``; it
-never touches Redis keys.
+The processor that runs the job only ever calls ``acknowledge``, ``fail``, ``retry`` or
+``requeue``; it never touches Redis keys.
 """
 
 from __future__ import annotations
@@ -46,11 +46,20 @@ class Delivery:
         """The job is done. False if another worker had already put it back (see module doc)."""
         return self.store.queues.acknowledge(self.worker_id, self.entry)
 
-    def fail(self, exception: str, error: str, backtrace: list[str]) -> bool:
+    def fail(
+        self, exception: str, error: str, backtrace: list[str], attempts: int | None = None
+    ) -> bool:
         record = failure_record(
-            self.payload, self.queue, self.worker_id, exception, error, backtrace
+            self.payload, self.queue, self.worker_id, exception, error, backtrace, attempts
         )
         return self.store.queues.fail(self.worker_id, self.entry, record, self.settings.failed_max)
+
+    def retry(self, payload: bytes, in_seconds: float) -> bool:
+        """The job failed and runs again in ``in_seconds``: it waits in the retries set with
+        ``payload`` (the same job, with its retry count and error). False if it was no longer
+        in flight."""
+        delay_ms = round(in_seconds * 1000)
+        return self.store.scheduled.retry(self.worker_id, self.entry, payload, delay_ms)
 
     def requeue(self, reason: RequeueReason, expected_beat: str = "") -> RequeueOutcome:
         return requeue_entry(

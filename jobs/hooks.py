@@ -29,7 +29,9 @@ innermost). Make them static or class methods; any name that starts with:
 * ``before_perform`` (called with the job's arguments; raise :class:`DontPerform` to skip),
 * ``around_perform`` (a generator that yields once, as with ``contextlib.contextmanager``),
 * ``after_perform``, ``on_failure`` (called with the error first, then the arguments),
-* ``before_enqueue`` (return ``False`` to veto), ``after_enqueue``.
+* ``before_enqueue`` (return ``False`` to veto), ``after_enqueue``,
+* ``on_retries_exhausted`` (called like ``on_failure``, once a job's automatic retries have
+  run out; see :mod:`jobs.retries`).
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ variable                       default     meaning
 ``JOBS_CRASH_LIMIT``           3           a job running when this many workers died is
                                            failed instead of being put back again
 ``JOBS_FAILED_RETENTION_DAYS`` 30          failure records older than this are dropped
+``JOBS_SCHEDULER``             1           0: workers do not run the scheduler loop (run
+                                           ``python -m jobs scheduler`` on its own instead)
+``JOBS_SCHEDULE``              (none)      a TOML file of recurring schedules (see
+                                           :mod:`jobs.schedule`)
 =============================  ==========  ==================================================
 """
 

@@ -67,6 +67,11 @@ class InlineClient(Client):
 
         return self.hooks.run_enqueue(EnqueueCall(job_class, args, queue), perform_now)
 
+    def _schedule(self, job_class: type, args: tuple[Any, ...], when: dict[str, int]) -> str | None:
+        """``enqueue_in``/``enqueue_at``/``perform_in``: inline, the job runs now, whenever it
+        was due (as Sidekiq's inline testing does)."""
+        return self.enqueue_to(queue_of(job_class), job_class, *args)
+
     def enqueue_many(self, job_class: type, many_args: Any, queue: str | None = None) -> list[str]:
         queue = check_queue_name(queue or queue_of(job_class))
         arg_lists = [argument_list(args) for args in many_args]

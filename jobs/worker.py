@@ -3,12 +3,13 @@
 Its loop, on a single thread (so that forking a child per job is safe: no other thread can be
 holding a lock at the moment of the fork):
 
-1. housekeeping, once per heartbeat (:mod:`jobs.housekeeping`);
+1. housekeeping, once per heartbeat (:mod:`jobs.housekeeping`), and the scheduler loop when
+   a delayed job, a retry or a recurring tick may be due (:mod:`jobs.scheduler`);
 2. act on signals (:mod:`jobs.signals`) and collect the jobs that ended: put back those whose
    process died, fail those killed for running over their timeout or by USR1;
 3. fetch a job for every free slot, highest-priority queue first (unless paused or stopping);
-4. wait — for a wake-up published by enqueue, a finished job, a signal, a timeout or the next
-   heartbeat — and go round again.
+4. wait — for a wake-up published by enqueue (or by a job scheduled sooner than the others), a
+   finished job, a signal, a timeout, the next heartbeat or scheduler run — and go round again.
 
 An idle worker waits on a subscription instead of polling, so it picks a new job up within
 milliseconds. If Redis goes away, the worker waits for it with growing pauses, says so once,
@@ -33,9 +34,11 @@ from jobs.processor import process
 from jobs.recovery import Recovery
 from jobs.registry import Registration, WorkerId
 from jobs.runners import UNSETTLED_EXIT, Finished, ForkRunner, ThreadRunner
+from jobs.scheduler import Scheduler, scheduler_for_worker
 from jobs.settings import Settings
 from jobs.signals import Controls
 from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store, WakeupSubscription, redact
+from jobs.store.queues import SCHEDULER_WAKEUP
 
 log = logging.getLogger("jobs.worker")
 WILDCARD_REFRESH = 1.0  # seconds; how soon a worker on "*" notices a queue nobody woke it for
@@ -85,7 +88,10 @@ class Worker:
         interval: float = 5.0,
         shutdown_timeout: float = 10.0,
         hooks: Hooks | None = None,
+        scheduler: Scheduler | bool = True,
     ) -> None:
+        """``scheduler``: the scheduler loop to run between jobs; True: the usual one (off with
+        ``JOBS_SCHEDULER=0``, see :func:`jobs.scheduler.scheduler_for_worker`); False: none."""
         self.store, self.settings, self.loader = store, settings, loader
         self.hooks = hooks or default_hooks
         self.interval = interval
@@ -104,6 +110,12 @@ class Worker:
             self.runner = ThreadRunner(self.ids, self._perform, self._wake)
         self._flags_shown: dict[str, set[str]] = {}
         self._next_housekeeping = 0.0
+        self.scheduler: Scheduler | None = None
+        if isinstance(scheduler, Scheduler):
+            self.scheduler = scheduler
+        elif scheduler:
+            self.scheduler = scheduler_for_worker(store, settings, loader)
+        self._next_schedule = 0.0  # monotonic time of the next scheduler run
 
     # -- life cycle ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -126,7 +138,9 @@ class Worker:
         return "fork per job" if self.fork_per_job else f"{len(self.ids)} threads"
 
     def _subscribe(self) -> WakeupSubscription:
-        return self.store.queues.wakeups(self.queues.names, self.queues.every_queue)
+        return self.store.queues.wakeups(
+            self.queues.names, self.queues.every_queue, scheduler=self.scheduler is not None
+        )
 
     def _recover_previous_self(self) -> None:
         """A dead worker may have had our id (pids get reused, e.g. pid 1 in containers):
@@ -151,6 +165,8 @@ class Worker:
         if time.monotonic() >= self._next_housekeeping:
             self.housekeeping.run()
             self._next_housekeeping = time.monotonic() + self.settings.heartbeat_interval
+        if self.scheduler is not None and time.monotonic() >= self._next_schedule:
+            self._next_schedule = time.monotonic() + self.scheduler.tick()
         if self.controls.kill_requested:
             self.controls.kill_requested = False
             self.runner.kill_running()
@@ -218,6 +234,8 @@ class Worker:
         if self.queues.every_queue:
             idle = min(idle, WILDCARD_REFRESH)
         deadlines = [running.deadline() for running in self.runner.running().values()]
+        if self.scheduler is not None:
+            deadlines.append(self._next_schedule)
         if self.controls.stop == "timed":
             deadlines.append(self.controls.stop_deadline)
         soonest = min([self._next_housekeeping, now + idle, *deadlines])
@@ -225,7 +243,10 @@ class Worker:
 
     def _wait(self, timeout: float) -> None:
         for queue in self.wakeups.wait([self._wake_read], timeout):
-            self.queues.notice(queue)
+            if queue == SCHEDULER_WAKEUP:
+                self._next_schedule = 0.0  # a job is due sooner than the scheduler expected
+            else:
+                self.queues.notice(queue)
         self._drain_wake_pipe()
 
     def _drain_wake_pipe(self) -> None:

@@ -15,6 +15,7 @@ from jobs.store.connection import CONNECTION_ERRORS, RedisUnavailable, connect, 
 from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
 from jobs.store.queues import QueueStore, WakeupSubscription, entry_parts
+from jobs.store.scheduled import ScheduledStore
 from jobs.store.scripts import Scripts
 from jobs.store.stats import StatsStore
 from jobs.store.workers import WorkerStore
@@ -26,6 +27,7 @@ __all__ = [
     "QueueStore",
     "RedisClock",
     "RedisUnavailable",
+    "ScheduledStore",
     "StatsStore",
     "Store",
     "WakeupSubscription",
@@ -36,7 +38,8 @@ __all__ = [
 
 
 class Store:
-    """One Redis connection and namespace, seen as queues, workers and failures."""
+    """One Redis connection and namespace, seen as queues, workers, failures and the jobs
+    waiting for a time (scheduled, retries, recurring ticks)."""
 
     def __init__(self, url: str, namespace: str = "resque") -> None:
         self.url = url
@@ -47,8 +50,10 @@ class Store:
         self.workers = WorkerStore(self.client, self.keys, scripts)
         self.failures = FailureStore(self.client, self.keys, scripts)
         self.stats = StatsStore(self.client, self.keys)
+        self.scheduled = ScheduledStore(self.client, self.keys, scripts)
         self.clock = RedisClock(self.workers.now_ms)
         self.queues.minute = self.clock.minute
+        self.scheduled.minute = self.clock.minute
 
     def stat(self, name: str) -> int:
         """A Resque counter: ``processed`` or ``failed``."""

@@ -45,6 +45,20 @@ Our own additions, all under ``ns:jobs:`` so it is plain which keys are not Resq
 ``ns:jobs:history:STAT:MINUTE`` string jobs processed (or failed) in one minute, MINUTE being
                                        Unix time // 60; expires after two hours (the monitor's
                                        chart)
+``ns:jobs:scheduled``          zset    delayed jobs (``enqueue_at``/``enqueue_in``): each member is
+                                       JSON ``[queue, payload]`` like an in-flight entry, scored by
+                                       when it is due, in Redis time (ms)
+``ns:jobs:retries``            zset    jobs waiting to be retried, the same way; their payloads
+                                       also carry ``retry_count``, ``error`` and ``failed_at``
+``ns:jobs:recurring``          hash    recurring schedule name -> its definition as JSON
+                                       ``{"class", "args", "queue", "every" or "cron"}``, written by
+                                       the scheduler loops for the monitor to read
+``ns:jobs:recurring:last``     hash    recurring schedule name -> the last tick (Unix ms) that was
+                                       enqueued (negative: the tick at which it was first seen,
+                                       before its first run); a compare-and-set on it makes each
+                                       tick run once
+``ns:jobs:scheduler:wakeup``   pubsub  channel: adding a job due sooner than any other publishes
+                                       here, so sleeping scheduler loops look again at once
 =============================  ======  ===========================================================
 """
 
@@ -123,6 +137,27 @@ class Keys:
     def history(self, stat: str, minute: int) -> str:
         """The count of ``stat`` (processed or failed) in one minute (Unix time // 60)."""
         return self._key("jobs", "history", stat, str(minute))
+
+    # The scheduler's
+    @property
+    def scheduled(self) -> str:
+        return self._key("jobs", "scheduled")
+
+    @property
+    def retries(self) -> str:
+        return self._key("jobs", "retries")
+
+    @property
+    def recurring(self) -> str:
+        return self._key("jobs", "recurring")
+
+    @property
+    def recurring_last(self) -> str:
+        return self._key("jobs", "recurring", "last")
+
+    @property
+    def scheduler_channel(self) -> str:
+        return self._key("jobs", "scheduler", "wakeup")
 
     def queue_name_from_wakeup(self, channel: str) -> str:
         return channel.removeprefix(self._key("jobs", "wakeup", ""))

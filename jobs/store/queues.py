@@ -23,6 +23,9 @@ from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
 # Lua's unpack() has a limit on how many values it can spread; stay well under it.
 PUSH_CHUNK = 1000
 HISTORY_SECONDS = 2 * 60 * 60  # how long per-minute counts are kept (the monitor's chart)
+# What WakeupSubscription.wait returns for a wake-up from the scheduler's channel (a job was
+# scheduled sooner than any other). No queue has this name: ':' is not allowed in one.
+SCHEDULER_WAKEUP = ":scheduler"
 
 
 def local_minute() -> int:
@@ -170,8 +173,10 @@ class QueueStore:
     def inflight(self, worker_id: str) -> list[bytes]:
         return as_bytes_list(self._client.lrange(self._keys.inflight(worker_id), 0, -1))
 
-    def wakeups(self, queues: list[str], every_queue: bool) -> WakeupSubscription:
-        return WakeupSubscription(self._client, self._keys, queues, every_queue)
+    def wakeups(
+        self, queues: list[str], every_queue: bool, scheduler: bool = False
+    ) -> WakeupSubscription:
+        return WakeupSubscription(self._client, self._keys, queues, every_queue, scheduler)
 
 
 class WakeupSubscription:
@@ -182,10 +187,19 @@ class WakeupSubscription:
     ends the wait. Messages that arrive while the worker is busy just cause one extra fetch.
     """
 
-    def __init__(self, client: redis.Redis, keys: Keys, queues: list[str], every_queue: bool):
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        queues: list[str],
+        every_queue: bool,
+        scheduler: bool = False,
+    ):
         self._keys = keys
         self._pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         channels = [keys.wakeup_channel(name) for name in queues]
+        if scheduler:  # a worker that runs the scheduler loop, or the scheduler on its own
+            channels.append(keys.scheduler_channel)
         if channels:
             self._pubsub.subscribe(*channels)
         if every_queue:
@@ -213,7 +227,10 @@ class WakeupSubscription:
             message = self._pubsub.get_message(timeout=0.0)
             if message is not None:
                 channel = as_text(message["channel"])
-                names.append(self._keys.queue_name_from_wakeup(channel))
+                if channel == self._keys.scheduler_channel:
+                    names.append(SCHEDULER_WAKEUP)
+                else:
+                    names.append(self._keys.queue_name_from_wakeup(channel))
         return names
 
     def wait(self, other_fds: list[int], timeout: float) -> list[str]:

@@ -19,6 +19,8 @@ LUA_DIR = Path(__file__).parent / "lua"
 RequeueReason = Literal["interrupted", "crash"]
 RequeueOutcome = Literal["requeued", "failed", "gone", "alive"]
 UnregisterOutcome = Literal["unregistered", "busy", "alive"]
+ScheduleOutcome = Literal["enqueued", "scheduled"]
+TickOutcome = Literal["enqueued", "taken", "started"]
 
 
 def _load(client: redis.Redis, name: str) -> Script:
@@ -46,6 +48,12 @@ class Scripts:
         self._retry_failure = _load(client, "retry_failure")
         self._remove_queue = _load(client, "remove_queue")
         self._trim_failed = _load(client, "trim_failed")
+        self._schedule = _load(client, "schedule")
+        self._move_due = _load(client, "move_due")
+        self._retry = _load(client, "retry")
+        self._enqueue_scheduled = _load(client, "enqueue_scheduled")
+        self._claim_tick = _load(client, "claim_tick")
+        self._forget_recurring = _load(client, "forget_recurring")
 
     def enqueue(
         self, queues: str, queue_list: str, queue: str, channel: str, payloads: list[bytes]
@@ -90,3 +98,27 @@ class Scripts:
 
     def retry_failure(self, keys: list[str], args: list[bytes | str]) -> bool:
         return bool(self._retry_failure(keys=keys, args=args))
+
+    # -- the scheduler's ----------------------------------------------------------------------
+    def schedule(self, keys: list[str], args: list[bytes | str | int]) -> ScheduleOutcome:
+        outcome = _text(self._schedule(keys=keys, args=args))
+        assert outcome in ("enqueued", "scheduled"), outcome
+        return outcome  # type: ignore[return-value]
+
+    def move_due(self, keys: list[str], args: list[bytes | str | int]) -> tuple[int, int, int]:
+        moved, now_ms, next_due_ms = self._move_due(keys=keys, args=args)
+        return int(moved), int(now_ms), int(next_due_ms)
+
+    def retry(self, keys: list[str], args: list[bytes | str | int]) -> bool:
+        return bool(self._retry(keys=keys, args=args))
+
+    def enqueue_scheduled(self, keys: list[str], member: bytes, queue: str, channel: str) -> bool:
+        return bool(self._enqueue_scheduled(keys=keys, args=[member, queue, channel]))
+
+    def claim_tick(self, keys: list[str], args: list[bytes | str | int]) -> TickOutcome:
+        outcome = _text(self._claim_tick(keys=keys, args=args))
+        assert outcome in ("enqueued", "taken", "started"), outcome
+        return outcome  # type: ignore[return-value]
+
+    def forget_recurring(self, keys: list[str], name: str) -> bool:
+        return bool(self._forget_recurring(keys=keys, args=[name]))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from jobs.failures import Failure
 from jobs.store import Store
@@ -72,18 +71,9 @@ def failure_row(failure: Failure) -> FailureRow:
         worker=failure.worker,
         queue=failure.queue,
         failed_at=failure.failed_at,
-        attempts=str(attempts_of(payload)),
+        attempts=str(failure.attempts),
         backtrace=failure.backtrace,
     )
-
-
-def attempts_of(payload: dict[str, Any]) -> int:
-    """How many times the job ran: once, plus its automatic retries (``retry_count``, as
-    Sidekiq counts them, once the scheduler's retries exist)."""
-    retries = payload.get("retry_count", 0)
-    if isinstance(retries, bool) or not isinstance(retries, int):
-        return 1
-    return 1 + max(0, retries)
 
 
 def unreadable_row(stored: bytes) -> FailureRow:

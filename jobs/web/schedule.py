@@ -1,10 +1,12 @@
 """The Scheduled, Retries and Recurring tabs: jobs that wait for a time, not for a worker.
 
-The scheduler (``enqueue_at``/``enqueue_in``, automatic retries, recurring schedules) is not
-built yet, so every list here is empty and the page says the tab arrives with it. When it
-lands, :func:`scheduled_page` is the one function to fill in: read one page of the sorted set
-for ``kind`` from the store and return :class:`ScheduledRow` s; the tabs, paging, and the
-"enqueue now" and "remove" buttons already use whatever it returns.
+* Scheduled: delayed jobs (``enqueue_at``/``enqueue_in``), soonest first.
+* Retries: jobs that failed and will run again, with how many retries so far and the last error.
+* Recurring: the schedules the scheduler loops run, with their last and next runs.
+
+Each reads one page through the public API (:mod:`jobs.waiting`), never Redis keys. Buttons
+name a job by its id and a schedule by its name, never by a position: the scheduler moves
+jobs out of these lists while a person looks at them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from jobs.payload import encode
+from jobs.settings import Settings
 from jobs.store import Store
+from jobs.waiting import NotWaiting, RecurringState, WaitingJob, WaitingJobs, recurring_states
+from jobs.web.display import args_text, unix_time_text
 from jobs.web.paging import Paging
 
 ScheduleKind = Literal["scheduled", "retries", "recurring"]
@@ -22,37 +28,100 @@ TITLES = {"scheduled": "Scheduled", "retries": "Retries", "recurring": "Recurrin
 
 @dataclass(frozen=True)
 class ScheduledRow:
-    """A job waiting for its time. ``ref`` identifies it for the buttons."""
+    """A job waiting for its time. ``ref`` identifies it for the buttons: a job's id, or a
+    recurring schedule's name."""
 
     ref: str
     due: str
     class_name: str
     args: str
     queue: str
+    detail: str = ""  # retries: "retry 3: ValueError: ..."; recurring: "every 300s"
+    last: str = ""  # recurring: its last run
 
 
 @dataclass(frozen=True)
 class ScheduledPage:
     kind: ScheduleKind
-    available: bool  # False until the scheduler exists
+    available: bool
     rows: list[ScheduledRow]
     total: int
     paging: Paging
 
 
 class NotAvailable(LookupError):
-    """The scheduler does not exist yet, so there is nothing to enqueue or remove."""
+    """Nothing to act on: the job ran or was removed meanwhile, or the action does not apply."""
+
+
+def _waiting(store: Store, kind: ScheduleKind) -> WaitingJobs:
+    return WaitingJobs(store, "retries" if kind == "retries" else "scheduled")
+
+
+def _job_row(job: WaitingJob) -> ScheduledRow:
+    detail = ""
+    if "retry_count" in job.body:
+        detail = f"retry {job.body['retry_count']}: {job.body.get('error', '')}"
+    class_name = job.class_name or "(unreadable)"
+    args = args_text(job.args) if job.class_name else args_text(job.body.get("raw", ""))
+    return ScheduledRow(job.id or "", unix_time_text(job.due), class_name, args, job.queue, detail)
+
+
+def _recurring_row(state: RecurringState) -> ScheduledRow:
+    entry = state.entry
+    last = "" if state.last_run_ms is None else unix_time_text(state.last_run_ms / 1000)
+    return ScheduledRow(
+        ref=entry.name,
+        due=unix_time_text(state.next_run_ms / 1000),
+        class_name=entry.class_name,
+        args=args_text(list(entry.args)),
+        queue=entry.queue,
+        detail=f"{entry.name}: {entry.describe()}",
+        last=last or "not yet",
+    )
 
 
 def scheduled_page(store: Store, kind: ScheduleKind, paging: Paging) -> ScheduledPage:
     """One page of ``kind``'s jobs, soonest due first."""
-    return ScheduledPage(kind, available=False, rows=[], total=0, paging=paging)
+    if kind == "recurring":
+        states = recurring_states(store)
+        rows = [_recurring_row(state) for state in states]
+        window = rows[paging.start : paging.start + paging.per_page]
+        return ScheduledPage(kind, True, window, len(rows), paging)
+    waiting = _waiting(store, kind)
+    jobs = waiting.page(paging.start, paging.per_page)
+    return ScheduledPage(kind, True, [_job_row(job) for job in jobs], waiting.count(), paging)
 
 
 def enqueue_now(store: Store, kind: ScheduleKind, ref: str) -> str:
-    """Move a waiting job to its queue now; returns the queue."""
-    raise NotAvailable("the scheduler is not there yet")
+    """Put a waiting job on its queue now (or run a recurring job once now); returns the
+    queue."""
+    if kind == "recurring":
+        for state in recurring_states(store):
+            if state.entry.name == ref:
+                return _enqueue_recurring(store, state)
+        raise NotAvailable("no such recurring schedule")
+    try:
+        return _waiting(store, kind).enqueue_now(ref)
+    except NotWaiting:
+        raise NotAvailable("that job is no longer waiting (it may have run)") from None
+
+
+def _enqueue_recurring(store: Store, state: RecurringState) -> str:
+    """One extra run, now; the schedule's own ticks are unchanged."""
+    entry = state.entry
+    _, payload = encode(entry.class_name, entry.args, Settings().max_payload_bytes)
+    store.queues.push(entry.queue, [payload])
+    return entry.queue
 
 
 def remove(store: Store, kind: ScheduleKind, ref: str) -> None:
-    raise NotAvailable("the scheduler is not there yet")
+    """Remove a waiting job; for a recurring schedule, its published entry (a scheduler that
+    still declares it in code publishes it again)."""
+    if kind == "recurring":
+        if not store.scheduled.forget_recurring(ref):
+            raise NotAvailable("no such recurring schedule")
+        return
+    try:
+        _waiting(store, kind).remove(ref)
+    except NotWaiting:
+        raise NotAvailable("that job is no longer waiting (it may have run)") from None

@@ -322,3 +322,13 @@ def test_record_ids_outlive_position_changes(store: Store, redis_url: str) -> No
     enqueue_and_fail(capped, "new")  # trims "old": "wanted" moves from position 1 to 0
 
     assert Failures(store).find(wanted).payload["args"] == ["wanted"]
+
+
+def test_attempts_count_the_first_run_and_every_automatic_retry() -> None:
+    def parse(**record: Any) -> Failure:
+        return Failure.parse(json.dumps(record).encode())
+
+    assert parse(payload={"class": "a.B", "args": []}).attempts == 1
+    assert parse(payload={"class": "a.B", "args": [], "retry_count": 2}).attempts == 3
+    assert parse(payload={"class": "a.B", "retry_count": 2}, attempts=26).attempts == 26
+    assert parse(payload={"class": "a.B", "retry_count": "x"}).attempts == 1

@@ -35,6 +35,11 @@ KEY_NAMES: list[tuple[str, Callable[[Keys], str], str]] = [
     ("recovery_lock", lambda k: k.recovery_lock, "jobs:lock:recovery"),
     ("wakeup_channel", lambda k: k.wakeup_channel("mail"), "jobs:wakeup:mail"),
     ("wakeup_pattern", lambda k: k.wakeup_pattern, "jobs:wakeup:*"),
+    ("scheduled", lambda k: k.scheduled, "jobs:scheduled"),
+    ("retries", lambda k: k.retries, "jobs:retries"),
+    ("recurring", lambda k: k.recurring, "jobs:recurring"),
+    ("recurring_last", lambda k: k.recurring_last, "jobs:recurring:last"),
+    ("scheduler_channel", lambda k: k.scheduler_channel, "jobs:scheduler:wakeup"),
 ]
 
 
@@ -80,6 +85,11 @@ def test_every_key_in_the_docstring_map_is_built_and_nothing_else() -> None:
         keys.wakeup_channel("NAME"),
         keys.history("STAT", "MINUTE"),  # type: ignore[arg-type]
         keys.flags("ID"),
+        keys.scheduled,
+        keys.retries,
+        keys.recurring,
+        keys.recurring_last,
+        keys.scheduler_channel,
     }
 
     assert documented == built

@@ -118,13 +118,14 @@ def test_retry_all_and_clear_all(http: FlaskClient, jobs: Jobs, client: Client) 
     assert Failures(client.store).count() == 0
 
 
-def test_scheduler_buttons_do_nothing_until_the_scheduler_exists(
+def test_scheduler_buttons_for_a_job_that_is_gone_change_nothing(
     http: FlaskClient, store: Store, raw: redis.Redis
 ) -> None:
     before = raw.dbsize()
     response = post(http, "/scheduled/scheduled/enqueue", ref="x")
-    assert "scheduler is not there yet" in http.get(response.location).get_data(as_text=True)
+    assert "no longer waiting" in http.get(response.location).get_data(as_text=True)
     post(http, "/scheduled/retries/remove", ref="x")
+    post(http, "/scheduled/recurring/remove", ref="x")
     assert raw.dbsize() == before
 
 

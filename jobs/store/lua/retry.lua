@@ -1,0 +1,32 @@
+-- retry: a job raised and will be retried later. Take it out of the in-flight list and put it,
+-- with its retry count and error, in the retries set, due after ARGV[3] ms by Redis's clock;
+-- in one step, so a worker dying in between loses nothing. Counted as processed and as failed
+-- (as Sidekiq counts a retry: the run did fail).
+-- KEYS[1] in-flight list   KEYS[2] working record   KEYS[3] stat:processed
+-- KEYS[4] stat:processed:ID   KEYS[5] stat:failed   KEYS[6] stat:failed:ID   KEYS[7] retries zset
+-- KEYS[8] the crash counts hash   KEYS[9], KEYS[10] this minute's processed and failed counts
+-- ARGV[1] the in-flight entry   ARGV[2] the new entry, JSON [queue, payload with retry fields]
+-- ARGV[3] ms until it is due   ARGV[4] seconds to keep the minute's counts
+-- ARGV[5] the scheduler's wake-up channel   ARGV[6] now in Unix ms (tests move time), or ''
+-- Returns 1 if the retry was scheduled, 0 if the job was no longer in flight.
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+local now
+if ARGV[6] ~= '' then
+  now = tonumber(ARGV[6])
+else
+  local time = redis.call('TIME')
+  now = time[1] * 1000 + math.floor(time[2] / 1000)
+end
+redis.call('DEL', KEYS[2])
+for i = 3, 6 do redis.call('INCR', KEYS[i]) end
+for i = 9, 10 do
+  redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[4])
+end
+redis.call('HDEL', KEYS[8], redis.sha1hex(ARGV[1]))
+local due = now + tonumber(ARGV[3])
+redis.call('ZADD', KEYS[7], due, ARGV[2])
+if redis.call('ZRANK', KEYS[7], ARGV[2]) == 0 then
+  redis.call('PUBLISH', ARGV[5], due)
+end
+return 1

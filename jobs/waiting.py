@@ -1,0 +1,151 @@
+"""Jobs waiting for a time, as people see them: delayed jobs and jobs waiting to be retried.
+
+    delayed = jobs.delayed()            # or jobs.retries()
+    delayed.count()
+    delayed.page(0, 20)                 # soonest due first: WaitingJob(id, due, queue, ...)
+    delayed.remove(job_id)              # it will not run
+    delayed.enqueue_now(job_id)         # it runs now, whenever it was due
+
+    client.recurring()                  # each recurring schedule, its last and next run
+
+Jobs are named by their id (kept across retries), never by position: the sets change as the
+scheduler moves jobs out of them. What it leaves to others: :mod:`jobs.store.scheduled` holds
+the sets, :mod:`jobs.scheduler` moves due jobs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jobs.payload import Payload, PayloadError
+from jobs.schedule import Recurring, ScheduleError
+from jobs.store import Store, entry_parts
+from jobs.store.scheduled import SetName
+
+PAGE = 500
+
+
+class NotWaiting(KeyError):
+    """No waiting job with that id (it ran, or was removed, meanwhile)."""
+
+
+def unix_seconds(when: datetime | float) -> float:
+    """``when`` as Unix seconds. A datetime must say its timezone: a naive one could mean the
+    server's local time or UTC, and a job would run hours early or late."""
+    if isinstance(when, datetime):
+        if when.tzinfo is None:
+            raise ValueError(
+                f"{when!r} has no timezone; use an aware datetime, e.g. datetime.now(UTC)"
+            )
+        return when.timestamp()
+    if isinstance(when, bool) or not isinstance(when, (int, float)) or not math.isfinite(when):
+        raise TypeError(f"when must be an aware datetime or Unix seconds, not {when!r}")
+    return float(when)
+
+
+@dataclass(frozen=True)
+class WaitingJob:
+    id: str | None
+    due: float  # Unix seconds
+    queue: str
+    class_name: str
+    args: list[Any]
+    body: dict[str, Any]  # the whole payload; a retry's also has retry_count, error, failed_at
+    member: bytes  # exactly as stored
+
+    @classmethod
+    def parse(cls, member: bytes, due_ms: int) -> WaitingJob:
+        try:
+            queue, payload = entry_parts(member)
+        except (ValueError, TypeError):
+            text = member.decode("utf-8", "replace")
+            return cls(None, due_ms / 1000, "", "", [], {"raw": text}, member)
+        try:
+            decoded = Payload.decode(payload)
+        except PayloadError:
+            text = payload.decode("utf-8", "replace")
+            return cls(None, due_ms / 1000, queue, "", [], {"raw": text}, member)
+        body = decoded.body
+        return cls(
+            decoded.job_id, due_ms / 1000, queue, decoded.class_name, decoded.args, body, member
+        )
+
+
+class WaitingJobs:
+    """One of the sets of waiting jobs: ``scheduled`` (delayed) or ``retries``."""
+
+    def __init__(self, store: Store, name: SetName) -> None:
+        self._store = store
+        self.name = name
+
+    def count(self) -> int:
+        return self._store.scheduled.count(self.name)
+
+    def page(self, start: int = 0, count: int = 20) -> list[WaitingJob]:
+        """Waiting jobs ``start`` .. ``start + count - 1``, soonest due first."""
+        rows = self._store.scheduled.page(self.name, start, count)
+        return [WaitingJob.parse(member, due_ms) for member, due_ms in rows]
+
+    def find(self, job_id: str) -> WaitingJob:
+        """The waiting job with this id (searched for on the server, not read page by page)."""
+        if job_id:
+            for member in self._store.scheduled.find(self.name, job_id):
+                job = WaitingJob.parse(member, 0)
+                if job.id == job_id:
+                    return job
+        raise NotWaiting(job_id)
+
+    def remove(self, job_id: str) -> None:
+        """Remove the job: it will not run. Raises :class:`NotWaiting` if it is not there."""
+        if not self._store.scheduled.remove(self.name, self.find(job_id).member):
+            raise NotWaiting(job_id)
+
+    def enqueue_now(self, job_id: str) -> str:
+        """Put the job on its queue now; returns the queue."""
+        job = self.find(job_id)
+        if not self._store.scheduled.enqueue_now(self.name, job.member):
+            raise NotWaiting(job_id)
+        return job.queue
+
+    def remove_matching(self, class_name: str, args: list[Any]) -> int:
+        """Remove every waiting job of this class with exactly these arguments."""
+        found: list[bytes] = []
+        start = 0
+        while rows := self._store.scheduled.page(self.name, start, PAGE):
+            for member, _ in rows:
+                try:
+                    if Payload.decode(entry_parts(member)[1]).matches(class_name, args):
+                        found.append(member)
+                except (ValueError, TypeError):  # PayloadError is a ValueError
+                    continue
+            start += len(rows)
+        return sum(self._store.scheduled.remove(self.name, member) for member in found)
+
+
+@dataclass(frozen=True)
+class RecurringState:
+    """A recurring schedule as the scheduler loops published it, with its runs (Unix ms)."""
+
+    entry: Recurring
+    last_run_ms: int | None  # None: not run yet
+    next_run_ms: int
+
+
+def recurring_states(store: Store, now_ms: int | None = None) -> list[RecurringState]:
+    """Every published recurring schedule, by name. ``now_ms`` (default: Redis's clock) is
+    the moment the next runs are counted from."""
+    now = store.clock.now_ms() if now_ms is None else now_ms
+    last = store.scheduled.last_ticks()
+    states = []
+    for name, definition in sorted(store.scheduled.recurring().items()):
+        try:
+            entry = Recurring.from_json(name, definition)
+        except (ValueError, KeyError, TypeError, ScheduleError):
+            continue  # written by something else, or by a newer version: not ours to show
+        last_run = last.get(name)
+        ran = last_run if last_run is not None and last_run > 0 else None
+        states.append(RecurringState(entry, ran, entry.next_tick(now)))
+    return states
