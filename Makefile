@@ -16,7 +16,7 @@ MONITOR_PORT ?= 5678
 LATENCY ?= 0.5
 FAILURE_RATE ?= 0
 .PHONY: help setup demo jobs-demo reset blog api-standin smtp-sink measure test lint typecheck \
-	unit redis redis-stop redis-cli worker scheduler monitor browser clean
+	unit bench redis redis-stop redis-cli worker scheduler monitor browser clean
 
 help: ## List the make targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ help: ## List the make targets
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(INSTALLED)
 
 setup: $(INSTALLED) ## Create .venv and install everything (done on first use by the others)
@@ -62,6 +62,9 @@ typecheck: $(INSTALLED) ## mypy (strict) on jobs/
 
 unit: $(INSTALLED) ## The test suite only (pytest)
 	$(BIN)/python -m pytest
+
+bench: $(INSTALLED) ## Our queue vs RQ and Huey side by side: enqueue, drain, pickup latency, memory (a few minutes)
+	$(BIN)/python -m bench
 
 redis: $(INSTALLED) ## Start the project's own Redis (data in var/redis) and print its URL
 	$(BIN)/python -m jobs redis start

@@ -35,6 +35,16 @@ class Delivery:
     queue: str
     payload: bytes
     _decoded: Payload | None = field(default=None, repr=False, compare=False)
+    # Set by a thread runner that wants its thread to go straight on to the next job: called
+    # as the job is acknowledged, it names the queues to take that job from ([] for none).
+    continue_with: Callable[[], list[str]] | None = field(default=None, repr=False, compare=False)
+    next_delivery: Delivery | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, store: Store, settings: Settings, worker_id: str, entry: bytes) -> Delivery:
+        """The delivery of an in-flight entry that ``fetch`` just returned."""
+        queue, payload = entry_parts(entry)
+        return cls(store, settings, worker_id, entry, queue, payload)
 
     def decoded(self) -> Payload:
         """The payload, read once (raises :class:`PayloadError` if it cannot be)."""
@@ -43,8 +53,19 @@ class Delivery:
         return self._decoded
 
     def acknowledge(self) -> bool:
-        """The job is done. False if another worker had already put it back (see module doc)."""
-        return self.store.queues.acknowledge(self.worker_id, self.entry)
+        """The job is done. False if another worker had already put it back (see module doc).
+
+        With ``continue_with`` set, the same round trip also takes this worker's next job, which
+        becomes ``next_delivery``: a busy thread pays one round trip per job."""
+        queues = self.continue_with() if self.continue_with is not None else []
+        if not queues:
+            return self.store.queues.acknowledge(self.worker_id, self.entry)
+        acknowledged, entry = self.store.queues.acknowledge_and_fetch(
+            self.worker_id, self.entry, queues, run_at_now()
+        )
+        if entry is not None:
+            self.next_delivery = Delivery.of(self.store, self.settings, self.worker_id, entry)
+        return acknowledged
 
     def fail(
         self, exception: str, error: str, backtrace: list[str], attempts: int | None = None
@@ -103,9 +124,12 @@ class Fetcher:
         self._queues = queues
 
     def fetch(self, worker_id: str) -> Delivery | None:
-        run_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        entry = self._store.queues.fetch(worker_id, self._queues(), run_at)
+        entry = self._store.queues.fetch(worker_id, self._queues(), run_at_now())
         if entry is None:
             return None
-        queue, payload = entry_parts(entry)
-        return Delivery(self._store, self._settings, worker_id, entry, queue, payload)
+        return Delivery.of(self._store, self._settings, worker_id, entry)
+
+
+def run_at_now() -> str:
+    """Now, as Resque's working record shows when a job started."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

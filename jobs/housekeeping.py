@@ -33,7 +33,7 @@ class Housekeeping:
         store: Store,
         settings: Settings,
         registration: Registration,
-        running_entries: Callable[[], dict[str, list[bytes]]],
+        running_entries: Callable[[], dict[str, list[bytes] | None]],
     ) -> None:
         self._store = store
         self._settings = settings
@@ -61,10 +61,19 @@ class Housekeeping:
         return self._store.workers.redis_uptime() > self._settings.dead_after
 
     def _put_back_orphans(self) -> None:
+        # Read Redis first, then what the slots run: a job a thread takes in between is then
+        # either not yet read here, or already known to its slot (see ThreadRunner).
+        held_by = {
+            worker_id: self._store.queues.inflight(worker_id)
+            for worker_id in self._registration.worker_ids
+        }
         running = self._running_entries()
-        for worker_id in self._registration.worker_ids:
-            held = Counter(self._store.queues.inflight(worker_id))
-            held.subtract(running.get(worker_id, []))
+        for worker_id, entries in held_by.items():
+            known = running.get(worker_id, [])
+            if known is None:
+                continue  # this slot is taking its next job right now; look again next time
+            held = Counter(entries)
+            held.subtract(known)
             for entry, count in held.items():
                 for _ in range(count):
                     outcome = requeue_entry(

@@ -21,6 +21,7 @@ class must live at the top level of an importable module.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from datetime import datetime
@@ -63,10 +64,15 @@ def queue_of(job_class: type) -> str:
 def perform_callable(job_class: type) -> Callable[..., Any]:
     """What to call with the job's arguments: ``perform`` on the class if it is a static or
     class method (Resque), else ``perform`` on a fresh instance (Sidekiq)."""
-    raw = inspect.getattr_static(job_class, "perform")
-    if isinstance(raw, (staticmethod, classmethod)):
+    if _performs_on_the_class(job_class):
         return job_class.perform  # type: ignore[attr-defined,no-any-return]
     return job_class().perform  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _performs_on_the_class(job_class: type) -> bool:
+    raw = inspect.getattr_static(job_class, "perform")
+    return isinstance(raw, (staticmethod, classmethod))
 
 
 class Job:

@@ -16,6 +16,9 @@ from typing import Any
 
 from jobs.arguments import check_arguments
 
+# One encoder for every payload (json.dumps with options builds a new one on every call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
 
 class PayloadTooLarge(ValueError):
     """The encoded job is bigger than ``JOBS_MAX_PAYLOAD_BYTES``."""
@@ -34,7 +37,7 @@ def encode(class_name: str, args: tuple[Any, ...] | list[Any], max_bytes: int) -
     check_arguments(class_name, args)
     job_id = new_job_id()
     body = {"class": class_name, "args": list(args), "id": job_id, "enqueued_at": time.time()}
-    data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+    data = _ENCODER.encode(body).encode()
     if len(data) > max_bytes:
         raise PayloadTooLarge(
             f"{class_name} job is {len(data)} bytes, over the {max_bytes}-byte limit"

@@ -107,7 +107,9 @@ class Worker:
         if self.fork_per_job:
             self.runner = ForkRunner(self.ids[0], self._run_in_child)
         else:
-            self.runner = ThreadRunner(self.ids, self._perform, self._wake)
+            self.runner = ThreadRunner(
+                self.ids, self._perform, self._wake, self._queues_to_go_on_with, self._timeout_of
+            )
         self._flags_shown: dict[str, set[str]] = {}
         self._next_housekeeping = 0.0
         self.scheduler: Scheduler | None = None
@@ -289,8 +291,15 @@ class Worker:
                     )
             self._flags_shown[worker_id] = wanted
 
-    def _running_entries(self) -> dict[str, list[bytes]]:
-        return {slot: [job.delivery.entry] for slot, job in self.runner.running().items()}
+    def _running_entries(self) -> dict[str, list[bytes] | None]:
+        return self.runner.known_entries()
+
+    def _queues_to_go_on_with(self) -> list[str]:
+        """For a thread that just finished a job: where to take its next one (none while the
+        worker is paused or stopping)."""
+        if self.controls.stopping() or self.controls.paused:
+            return []
+        return self.queues.current()
 
     # -- outages ------------------------------------------------------------------------------
     def _ride_out_outage(self, error: Exception) -> bool:

@@ -86,27 +86,29 @@ class QueueStore:
         """Move the next job of the first non-empty queue in flight for ``worker_id``."""
         if not queues:
             return None
-        return self._scripts.fetch(
-            self._keys.inflight(worker_id),
-            self._keys.worker(worker_id),
-            [self._keys.queue(name) for name in queues],
-            queues,
-            run_at,
-        )
+        return self.acknowledge_and_fetch(worker_id, b"", queues, run_at)[1]
 
     def acknowledge(self, worker_id: str, entry: bytes) -> bool:
+        """The job is done: out of flight, counted. False if it was no longer in flight."""
+        return self.acknowledge_and_fetch(worker_id, entry, [], "")[0]
+
+    def acknowledge_and_fetch(
+        self, worker_id: str, finished: bytes, queues: list[str], run_at: str
+    ) -> tuple[bool, bytes | None]:
+        """Acknowledge ``finished`` (unless empty) and take the next job, in one round trip:
+        what a busy worker does between two jobs."""
         keys = self._keys
-        return self._scripts.acknowledge(
-            [
-                keys.inflight(worker_id),
-                keys.worker(worker_id),
-                keys.stat("processed"),
-                keys.stat("processed", worker_id),
-                keys.crashes,
-                keys.history("processed", self.minute()),
-            ],
-            entry,
-            HISTORY_SECONDS,
+        worker_keys = [
+            keys.inflight(worker_id),
+            keys.worker(worker_id),
+            keys.stat("processed"),
+            keys.stat("processed", worker_id),
+            keys.crashes,
+            keys.history("processed", self.minute()),
+        ]
+        queue_lists = [keys.queue(name) for name in queues]
+        return self._scripts.fetch(
+            worker_keys, queue_lists, finished, HISTORY_SECONDS, run_at, queues
         )
 
     def fail(self, worker_id: str, entry: bytes, record: bytes, keep: int) -> bool:

@@ -39,7 +39,6 @@ class Scripts:
         self._client = client
         self._enqueue = _load(client, "enqueue")
         self._fetch = _load(client, "fetch")
-        self._acknowledge = _load(client, "acknowledge")
         self._fail = _load(client, "fail")
         self._requeue = _load(client, "requeue")
         self._register = _load(client, "register")
@@ -61,13 +60,20 @@ class Scripts:
         return int(self._enqueue(keys=[queues, queue_list], args=[queue, channel, *payloads]))
 
     def fetch(
-        self, inflight: str, working: str, queue_lists: list[str], queues: list[str], run_at: str
-    ) -> bytes | None:
-        reply = self._fetch(keys=[inflight, working, *queue_lists], args=[run_at, *queues])
-        return reply if isinstance(reply, bytes) else None
-
-    def acknowledge(self, keys: list[str], entry: bytes, history_seconds: int) -> bool:
-        return bool(self._acknowledge(keys=keys, args=[entry, history_seconds]))
+        self,
+        worker_keys: list[str],
+        queue_lists: list[str],
+        finished: bytes,
+        history_seconds: int,
+        run_at: str,
+        queues: list[str],
+    ) -> tuple[bool, bytes | None]:
+        """Acknowledge ``finished`` (if not empty), then take the next job; returns whether it
+        was acknowledged, and the next job's in-flight entry."""
+        acknowledged, entry = self._fetch(
+            keys=[*worker_keys, *queue_lists], args=[finished, history_seconds, run_at, *queues]
+        )
+        return bool(acknowledged), entry if isinstance(entry, bytes) else None
 
     def fail(
         self, keys: list[str], entry: bytes, record: bytes, keep: int, history_seconds: int

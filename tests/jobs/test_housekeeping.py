@@ -39,7 +39,7 @@ TIME_FORMAT = "%Y/%m/%d %H:%M:%S UTC"
 
 
 def housekeeping(
-    store: Store, settings: Settings, running: dict[str, list[bytes]] | None = None
+    store: Store, settings: Settings, running: dict[str, list[bytes] | None] | None = None
 ) -> Housekeeping:
     registration = Registration(store, [ME])
     registration.register()
@@ -113,6 +113,19 @@ def test_run_puts_an_orphan_back_at_the_front_of_its_queue_without_counting_a_cr
     assert raw.hlen("resque:jobs:crashes") == 0
     assert raw.llen("resque:failed") == 0
     assert raw.sismember("resque:workers", ME)
+
+
+def test_run_leaves_alone_a_slot_that_is_taking_its_next_job_right_now(
+    store: Store, settings: Settings, raw: redis.Redis
+) -> None:
+    # A thread has just acknowledged one job and taken the next in one step; its runner does
+    # not know the new entry yet. It must not be taken for an orphan and run a second time.
+    holding(store, ME, P1)
+    keeping = housekeeping(store, settings, running={ME: None})
+
+    keeping.run()
+
+    assert len(in_flight(raw, ME)) == 1 and waiting(raw) == []
 
 
 def test_run_leaves_a_running_job_in_flight(

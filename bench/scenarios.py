@@ -1,0 +1,166 @@
+"""The scenarios: the same steps for every system, so only the queue differs.
+
+**Enqueue.** From this process, N no-op jobs one call at a time, then N with the system's bulk
+API, into an empty Redis with no worker running. Timed from the first call to the last reply.
+
+**Drain.** How fast workers empty a full queue. The queue is filled first (with the bulk API,
+untimed), then the worker processes are started. The clock starts when the first job has
+finished (the counter reads at least 1) and stops when the counter reads N; the rate is the
+jobs finished in between over that time. So interpreter start-up and imports, which are not
+per-job costs and differ between systems, are left out for every system alike; everything a
+worker does per job (fetch, run, record, and its background chatter: heartbeats, scheduler
+polls) is in. Redis commands, worker CPU and Redis CPU are read over the same interval.
+
+**Pickup latency.** One idle worker; jobs arrive one at a time at a steady rate (100/s). Each
+carries ``time.time()`` taken just before its enqueue call, and records the difference when
+its ``perform`` starts: enqueue → perform starts, including the enqueue call itself.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.harness import Bench, Workers, wait_until
+from bench.job_body import PICKUP_KEY
+from bench.measure import Census, Measurement, cpu_seconds, peak_rss_mib, per_job
+from bench.system import System, WorkerMode
+
+START_TIMEOUT = 60.0  # seconds for workers to start and finish their first job
+SLOWEST_RATE = 20.0  # jobs/s; a drain slower than this times out instead of hanging
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How many jobs each scenario uses."""
+
+    enqueue: int = 20_000
+    drain: int = 20_000
+    fork: int = 2_000
+    pickup_seconds: float = 5.0
+    pickup_rate: float = 100.0
+    lateness: int = 1_000  # delayed jobs, due at random times over lateness_spread seconds
+    lateness_spread: float = 10.0
+
+
+QUICK = Sizes(enqueue=500, drain=500, fork=60, pickup_seconds=0.5, lateness=50, lateness_spread=1.0)
+
+
+def enqueue(bench: Bench, system: System, count: int) -> list[Measurement]:
+    """Enqueue one by one, then in bulk."""
+    census = Census(bench.redis)
+    bench.flush()
+    rate, commands = _timed(census, count, lambda: [system.enqueue_noop() for _ in range(count)])
+    one_by_one = Measurement(
+        "enqueue-one", system.name, "one call per job", count, rate=rate, commands=commands
+    )
+    bench.flush()
+    rate, commands = _timed(census, count, lambda: system.enqueue_noops(count))
+    bulk = Measurement(
+        "enqueue-bulk", system.name, system.bulk_api, count, rate=rate, commands=commands
+    )
+    bench.flush()
+    return [one_by_one, bulk]
+
+
+def _timed(census: Census, count: int, run: Callable[[], object]) -> tuple[float, dict[str, float]]:
+    """Jobs per second of ``run``, and the Redis commands it sent per job."""
+    start = census.snapshot()
+    began = time.perf_counter()
+    run()
+    elapsed = time.perf_counter() - began
+    commands = census.commands_between(start, census.snapshot())
+    return count / elapsed, per_job(commands, count)
+
+
+def drain(
+    bench: Bench, system: System, mode: WorkerMode, processes: int, count: int, scenario: str
+) -> Measurement | None:
+    """Fill the queue with ``count`` no-op jobs, start the workers, time them emptying it."""
+    command = system.worker_command(mode)
+    if command is None:
+        return None
+    bench.flush()
+    system.enqueue_noops(count)
+    census = Census(bench.redis)
+    with Workers(bench) as workers:
+        for _ in range(processes):
+            workers.start(command)
+        _wait_for_done(census, workers, 1, START_TIMEOUT)
+        start, cpu_start = census.snapshot(), _cpu(bench, workers)
+        _wait_for_done(census, workers, count, START_TIMEOUT + count / SLOWEST_RATE)
+        end, cpu_end = census.snapshot(), _cpu(bench, workers)
+        rss = [peak_rss_mib(pid) for pid in workers.pids]
+    jobs = end.done - start.done
+    return Measurement(
+        scenario,
+        system.name,
+        _describe(mode, processes),
+        count,
+        rate=jobs / (end.at - start.at),
+        peak_rss_mib=[mib for mib in rss if mib is not None],
+        commands=per_job(Census.commands_between(start, end), jobs),
+        worker_cpu_ms=(cpu_end[0] - cpu_start[0]) * 1000 / jobs,
+        redis_cpu_ms=(cpu_end[1] - cpu_start[1]) * 1000 / jobs,
+    )
+
+
+def _describe(mode: WorkerMode, processes: int) -> str:
+    how = {"thread": "10 threads", "fork": "fork per job", "simple": "no fork"}[mode]
+    return f"{processes} process{'es' if processes > 1 else ''}, {how}"
+
+
+def _cpu(bench: Bench, workers: Workers) -> tuple[float, float]:
+    return sum(cpu_seconds(pid) for pid in workers.pids), cpu_seconds(bench.redis_pid)
+
+
+def _wait_for_done(census: Census, workers: Workers, count: int, timeout: float) -> None:
+    def reached() -> bool:
+        workers.check_alive()
+        return census.done() >= count
+
+    wait_until(reached, timeout, f"{count} jobs done")
+
+
+def pickup(bench: Bench, system: System, mode: WorkerMode, sizes: Sizes) -> Measurement | None:
+    """Latency from enqueue to perform, with an idle worker and jobs arriving steadily."""
+    command = system.worker_command(mode)
+    if command is None:
+        return None
+    bench.flush()
+    census = Census(bench.redis)
+    arrivals = int(sizes.pickup_seconds * sizes.pickup_rate)
+    with Workers(bench) as workers:
+        workers.start(command)
+        system.enqueue_noop()  # warm-up: the worker is up and has run a job
+        _wait_for_done(census, workers, 1, START_TIMEOUT)
+        _arrive_steadily(system, arrivals, sizes.pickup_rate)
+        _wait_for_done(census, workers, 1 + arrivals, START_TIMEOUT)
+        rss = [peak_rss_mib(pid) for pid in workers.pids]
+    waits_ms = sorted(float(w) * 1000 for w in bench.redis.lrange(PICKUP_KEY, 0, -1))
+    return Measurement(
+        f"pickup-{mode}",
+        system.name,
+        f"{_describe(mode, 1)}, {sizes.pickup_rate:g} jobs/s",
+        arrivals,
+        p50_ms=statistics.median(waits_ms),
+        p99_ms=_percentile(waits_ms, 0.99),
+        peak_rss_mib=[mib for mib in rss if mib is not None],
+    )
+
+
+def _arrive_steadily(system: System, count: int, rate: float) -> None:
+    began = time.perf_counter()
+    for n in range(count):
+        pause = began + n / rate - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        system.enqueue_pickup(time.time())
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))
+    return ordered[rank]
