@@ -13,6 +13,7 @@ from the environment on first use, as Resque does; apps and tests can build thei
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -34,6 +35,7 @@ class InvalidQueueName(ValueError):
     """A queue name Resque could not read back."""
 
 
+@functools.lru_cache(maxsize=1024)
 def check_queue_name(name: str) -> str:
     if not name or FORBIDDEN_IN_QUEUE_NAMES & set(name) or any(c.isspace() for c in name):
         raise InvalidQueueName(
@@ -61,6 +63,9 @@ class Client:
         """Put a job on ``queue``. Arguments must be JSON; nothing is written if not."""
         check_queue_name(queue)
         job = encode(class_name_of(job_class), args, self.settings.max_payload_bytes)
+        if not self.hooks.has_enqueue_hooks(job_class):
+            self._push(queue, [job[1]])
+            return job[0]
         return self._through_hooks(EnqueueCall(job_class, args, queue), job)
 
     def enqueue_many(

@@ -34,6 +34,7 @@ class NotAJobError(TypeError):
     """The class given to enqueue cannot be run as a job. The message says why."""
 
 
+@functools.cache
 def class_name_of(job_class: type) -> str:
     """The dotted name a worker imports the class by, e.g. ``jobs.demo.Sleeper``."""
     module, qualname = job_class.__module__, job_class.__qualname__
