@@ -16,7 +16,7 @@ MONITOR_PORT ?= 5678
 LATENCY ?= 0.5
 FAILURE_RATE ?= 0
 .PHONY: help setup demo jobs-demo reset blog api-standin smtp-sink measure test lint typecheck \
-	unit bench redis redis-stop redis-cli worker scheduler monitor browser clean
+	unit bench redis redis-stop redis-cli worker scheduler monitor browser chapters clean
 
 help: ## List the make targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -86,6 +86,21 @@ monitor: $(INSTALLED) ## The web monitor alone on http://127.0.0.1:$(MONITOR_POR
 
 browser: ## Install Debian's chromium for the monitor's browser test (as root)
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+chapters: $(INSTALLED) ## The chapters, and which checkpoints pass now
+	$(BIN)/python -m chapters list
+
+# chapter-N: chapter N's checkpoint (V=1 for pytest's details). chapter-N-start / -solution put the
+# app at the chapter's start or its solution; FORCE=1 overwrites files you changed (a copy is saved).
+# (make takes the rule with the shortest stem, so chapter-1-start goes to the -start rule.)
+chapter-%-start: $(INSTALLED)
+	$(BIN)/python -m chapters start $* $(if $(FORCE),--force)
+
+chapter-%-solution: $(INSTALLED)
+	$(BIN)/python -m chapters solution $* $(if $(FORCE),--force)
+
+chapter-%: $(INSTALLED)
+	$(BIN)/python -m chapters check $* $(if $(V),--verbose)
 
 clean: ## Remove .venv and caches (not var/, which holds your Redis data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

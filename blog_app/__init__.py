@@ -1,8 +1,10 @@
 """The workshop blog: authors, articles with images, comments, a dashboard.
 
-It starts out doing its slow work inside the request (publishing's fake delay, thumbnails, the
-spam API, email, session expiry, word counts); the chapters move that work into background jobs.
-The slow work lives in models and services, never in views, so a job needs only ids and models.
+Its slow work (publishing's fake delay, thumbnails, the spam API, email, session expiry, word
+counts) lives in models and services, never in views, so a job needs only ids and models. The
+chapters move that work out of the request into background jobs (``blog_app.jobs``); this is
+the finished code of every chapter written so far. ``make chapter-N-start`` puts it back where
+chapter N begins (see ``chapters/``).
 
     flask --app blog_app init-db
     flask --app blog_app seed --articles 30 --comments 100

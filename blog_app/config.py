@@ -36,8 +36,12 @@ class BlogConfig:
     smtp_port: int = 8026
     smtp_timeout: float = 5.0
     mail_from: str = "blog@localhost"
-    # Chapter 1's fake delay: seconds that publishing an article takes. 0 until you feel it.
-    publish_delay: float = 0.0
+    # The fake delay: seconds that publishing an article takes (PUBLISH_DELAY).
+    # chapter 1 -----------------------------------------------------------------------------
+    publish_delay: float = 2.0
+    # chapter 1 start: ----------------------------------------------------------------------
+    # publish_delay: float = 0.0
+    # chapter 1 end -------------------------------------------------------------------------
     session_lifetime: float = 14 * 24 * 3600.0  # seconds since last seen
     # Werkzeug's default (scrypt) is slow on purpose, against guessing; tests pick a quick one.
     password_hash_method: str = "scrypt"

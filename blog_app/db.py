@@ -53,6 +53,12 @@ def session_factory(app: Flask | None = None) -> sessionmaker[Session]:
     return factory
 
 
+def engine(app: Flask | None = None) -> Engine:
+    """The app's engine: its connection pool."""
+    bound: Engine = session_factory(app).kw["bind"]
+    return bound
+
+
 def get_db() -> Session:
     """The current request's session, opened on first use and closed when the request ends."""
     if "db" not in g:
@@ -78,10 +84,10 @@ def create_schema(app: Flask) -> None:
     # Import the models so that they are registered on Base.metadata.
     from blog_app import models  # noqa: F401
 
-    Base.metadata.create_all(session_factory(app).kw["bind"])
+    Base.metadata.create_all(engine(app))
 
 
 def drop_schema(app: Flask) -> None:
     from blog_app import models  # noqa: F401
 
-    Base.metadata.drop_all(session_factory(app).kw["bind"])
+    Base.metadata.drop_all(engine(app))

@@ -172,13 +172,13 @@ def reset() -> None:
     reset_site(create_app(BlogConfig.from_env()))
     settings = Settings.from_env()
     url, started = _redis(settings)
-    removed = _delete_keys(url, f"{settings.namespace}:*")
+    removed = delete_keys(url, f"{settings.namespace}:*")
     if started is not None:
         started.stop()
     print(f"The blog is empty; removed {removed} Redis keys under '{settings.namespace}:'.")
 
 
-def _delete_keys(url: str, pattern: str) -> int:
+def delete_keys(url: str, pattern: str) -> int:
     # Only our namespace: with REDIS_URL this may be a Redis that others use too.
     client = redis.Redis.from_url(url)
     try:

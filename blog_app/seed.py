@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from blog_app.config import BlogConfig
 from blog_app.models import Article, Author, Comment, CommentStatus
-from blog_app.services.uploads import attach_image, inspect_upload
+from blog_app.services.uploads import attach_image, inspect_upload, make_thumbnails_now
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "workshop-demo"
@@ -123,7 +123,7 @@ def _attach_drawn_image(
 ) -> None:
     stream = io.BytesIO(drawn_image(rng, 1200, 800))
     info = inspect_upload(stream, config.max_upload_bytes, config.max_image_pixels)
-    attach_image(db, article, stream, info, config)
+    make_thumbnails_now(attach_image(db, article, stream, info, config), config)
 
 
 def drawn_image(rng: random.Random, width: int, height: int, fmt: str = "JPEG") -> bytes:

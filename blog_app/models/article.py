@@ -2,7 +2,7 @@
 comments.
 
 Two slow things live here on purpose: :meth:`Article.publish` sleeps for the configured fake
-delay (chapter 1 feels it, chapter 2 moves it into a job), and :meth:`Article.total_word_count`
+delay (chapter 1 adds it, chapter 2 moves it into a job), and :meth:`Article.total_word_count`
 reads every article on each call (chapter 7 caches it and computes it in the background).
 """
 
@@ -63,8 +63,10 @@ class Article(Base):
         any slow work done when publishing, so that chapter 1 can feel it and chapter 2 can
         move it out of the request.
         """
+        # chapter 1 ---------------------------------------------------------------------------
         if delay > 0:
-            time.sleep(delay)
+            time.sleep(delay)  # stands for the real slow work that publishing would do
+        # chapter 1 end -----------------------------------------------------------------------
         if self.published_at is None:
             self.published_at = utcnow()
 

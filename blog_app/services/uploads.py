@@ -2,9 +2,10 @@
 
 :func:`inspect_upload` reads only the file's size and its header: too big, not an image, or
 dimensions that would make a decompression bomb are refused with :class:`UploadRejected`
-before anything is written. :func:`attach_image` stores the original and makes the thumbnails
-(the slow part, chapter 3's job); if the data proves broken when decoded, it removes every
-file it wrote and raises :class:`BrokenImage`.
+before anything is written. :func:`attach_image` stores the original, quickly. Making the
+thumbnails is the slow part: a job does it (chapter 3's ``MakeThumbnails``), or
+:func:`make_thumbnails_now` in this process, which removes every file of an image whose data
+proves broken when decoded and raises :class:`BrokenImage`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import PIL.Image
 from sqlalchemy.orm import Session as DbSession
 
 from blog_app.config import BlogConfig
-from blog_app.models import Article, Image
+from blog_app.models import Article, BrokenImage, Image
 from blog_app.models.image import EXTENSIONS
 
 
@@ -82,7 +83,7 @@ def _read_header(stream: IO[bytes], max_pixels: int) -> UploadInfo:
 def attach_image(
     db: DbSession, article: Article, stream: IO[bytes], info: UploadInfo, config: BlogConfig
 ) -> Image:
-    """Store the upload as ``article``'s image and make its thumbnails (inline, slow)."""
+    """Store the upload as ``article``'s image, replacing any old one. No thumbnails yet."""
     old = article.image
     if old is not None:
         db.delete(old)
@@ -92,10 +93,19 @@ def attach_image(
     db.flush()  # gives the image its id, which names its directory
     try:
         image.store_original(config.upload_dir, stream)
-        image.make_thumbnails(config.upload_dir, config.thumbnail_sizes)
     except BaseException:
         image.remove_files(config.upload_dir)
         raise
     if old is not None:
         old.remove_files(Path(config.upload_dir))
     return image
+
+
+def make_thumbnails_now(image: Image, config: BlogConfig) -> None:
+    """Make the thumbnails here and now (slow for a large image). If the data is broken,
+    remove the image's files, so that nothing of a refused upload stays, and raise."""
+    try:
+        image.make_thumbnails(config.upload_dir, config.thumbnail_sizes)
+    except BrokenImage:
+        image.remove_files(config.upload_dir)
+        raise

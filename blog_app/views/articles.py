@@ -1,7 +1,8 @@
 """Articles: list, show, write, edit, delete, publish; and their images' files.
 
-Publishing runs the fake delay (chapter 1) and saving an image makes its thumbnails (chapter 3),
-both inside the request for now; that work lives in the models and services these views call.
+The slow work of publishing (the fake delay, chapter 1) and of saving an image (its thumbnails)
+lives in the models. These views do not do it: they enqueue a job for it (chapters 2 and 3) and
+answer at once. A job is enqueued after the commit, so that the worker finds the rows.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, send_from_d
 from flask import render_template as render
 from werkzeug.wrappers import Response as BaseResponse
 
+import blog_app.jobs
+import jobs
 from blog_app.config import BlogConfig
 from blog_app.db import get_db
 from blog_app.forms import ArticleForm, CommentForm
 from blog_app.models import Article
-from blog_app.services.uploads import attach_image, inspect_upload
+from blog_app.services import uploads
 from blog_app.views.auth import require_author
 
 blueprint = Blueprint("articles", __name__)
@@ -78,23 +81,42 @@ def _save(article: Article, form: ArticleForm, message: str) -> BaseResponse:
     upload = form.image.data
     # The cheap checks run before anything is written; UploadRejected becomes a 400 page.
     limits = (config.max_upload_bytes, config.max_image_pixels)
-    info = inspect_upload(upload.stream, *limits) if upload else None
+    info = uploads.inspect_upload(upload.stream, *limits) if upload else None
     db.add(article)
-    if info is not None:
-        attach_image(db, article, upload.stream, info, config)  # slow: thumbnails (chapter 3)
-    if form.publish.data:
-        article.publish(config.publish_delay)  # slow: the fake delay (chapter 1)
+    image = uploads.attach_image(db, article, upload.stream, info, config) if info else None
+    # chapter 3 -------------------------------------------------------------------------------
     db.commit()
+    if image is not None:
+        # After the commit, so that the worker finds the image. The page shows a placeholder
+        # until the thumbnails are there.
+        jobs.enqueue(blog_app.jobs.MakeThumbnails, image.id)
+    # chapter 3 start: ------------------------------------------------------------------------
+    # if image is not None:
+    #     uploads.make_thumbnails_now(image, config)  # slow: decodes and resizes the photo
+    # db.commit()
+    # chapter 3 end ---------------------------------------------------------------------------
+    if form.publish.data:
+        _publish(article)
     flash(message)
     return redirect(url_for("articles.show", article_id=article.id))
+
+
+def _publish(article: Article) -> None:
+    """Publish a saved article."""
+    # chapter 2 -------------------------------------------------------------------------------
+    jobs.enqueue(blog_app.jobs.Sleeper, article.id)  # a worker does the slow part
+    flash("Publishing: your article will be public in a moment.")
+    # chapter 2 start: ------------------------------------------------------------------------
+    # article.publish(_config().publish_delay)  # slow: the fake delay, inside the request
+    # get_db().commit()
+    # flash("Article published.")
+    # chapter 2 end ---------------------------------------------------------------------------
 
 
 @blueprint.post("/articles/<int:article_id>/publish")
 def publish(article_id: int) -> BaseResponse:
     article = _own_article(article_id)
-    article.publish(_config().publish_delay)  # the fake delay lives in the model (chapter 1)
-    get_db().commit()
-    flash("Article published.")
+    _publish(article)
     return redirect(url_for("articles.show", article_id=article.id))
 
 

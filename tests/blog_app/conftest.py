@@ -20,6 +20,7 @@ from blog_app.db import Base, create_schema, session_factory
 from blog_app.models import Author
 from blog_app.outside.api_standin import ApiStandin
 from blog_app.outside.smtp_sink import SmtpSink
+from jobs.client import Client
 from tests.blog_app.helpers import Browser
 from tests.blog_app.postgres import INSTALL_HINT, PrivatePostgres, find_postgres_bin
 
@@ -82,8 +83,17 @@ def config(
         smtp_port=sink.port,
         password_hash_method="pbkdf2:sha256:1000",  # quick: tests hash many passwords
         thumbnail_sizes=(400, 160),
+        publish_delay=0.0,  # the fake delay has its own tests
         testing=True,
     )
+
+
+@pytest.fixture(autouse=True)
+def jobs_go_to_the_test_redis(client: Client) -> Client:
+    """Jobs the blog enqueues land on the private test Redis (tests/conftest.py's ``client``
+    is the default client). Tests that need a job's effect run it: ``jobs.testing.inline()``
+    around the request, or ``drain`` in the app's context."""
+    return client
 
 
 @pytest.fixture

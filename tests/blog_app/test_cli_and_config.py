@@ -24,7 +24,7 @@ def test_settings_come_from_the_environment_and_go_back_to_it() -> None:
         "sqlite:///x.db", 2.5, 2525,
     )  # fmt: skip
     assert BlogConfig.from_env(config.environment()) == config
-    assert BlogConfig.from_env({}).publish_delay == 0.0  # no fake delay until chapter 1
+    assert BlogConfig.from_env({}).publish_delay == 2.0  # the fake delay of chapter 1
     assert BlogConfig.from_env({}).database_url.endswith("blog/blog.sqlite3")
 
 

@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session as DbSession
 
 from blog_app.config import BlogConfig
 from blog_app.models import Article, Author, BrokenImage, Image
-from blog_app.services.uploads import UploadRejected, attach_image, inspect_upload
+from blog_app.services.uploads import (
+    UploadRejected,
+    attach_image,
+    inspect_upload,
+    make_thumbnails_now,
+)
 from tests.blog_app.helpers import broken_png, image_bytes, png_header_claiming
 
 LIMITS = (1_000_000, 40_000_000)
@@ -44,7 +49,7 @@ def test_an_image_format_we_do_not_serve_is_rejected() -> None:
         inspect_upload(io.BytesIO(image_bytes(8, 8, "BMP")), *LIMITS)
 
 
-def test_attach_image_stores_the_original_and_every_thumbnail(
+def test_attach_image_stores_the_original_and_no_thumbnails_yet(
     db: DbSession, author: Author, config: BlogConfig
 ) -> None:
     article = Article(author=author, title="t", body="b")
@@ -53,10 +58,33 @@ def test_attach_image_stores_the_original_and_every_thumbnail(
     image = attach_image(db, article, data, inspect_upload(data, *LIMITS), config)
     db.commit()
     assert image.original_path(config.upload_dir).read_bytes() == data.getvalue()
+    assert image.thumbnails_made_at is None
+    assert _files(config.upload_dir) == [image.original_path(config.upload_dir)]
+
+
+def test_make_thumbnails_now_writes_every_thumbnail(
+    db: DbSession, author: Author, config: BlogConfig
+) -> None:
+    article = Article(author=author, title="t", body="b")
+    db.add(article)
+    image = _attach(db, article, config, image_bytes(900, 600))
+    make_thumbnails_now(image, config)
     assert image.thumbnails_made_at is not None
     for size in config.thumbnail_sizes:
         with PIL.Image.open(image.thumbnail_path(config.upload_dir, size)) as thumbnail:
             assert max(thumbnail.size) == size and thumbnail.format == "JPEG"
+
+
+def test_making_thumbnails_twice_gives_the_same_files(
+    db: DbSession, author: Author, config: BlogConfig
+) -> None:
+    article = Article(author=author, title="t", body="b")
+    db.add(article)
+    image = _attach(db, article, config, image_bytes(300, 200))
+    make_thumbnails_now(image, config)
+    first = {path: path.read_bytes() for path in _files(config.upload_dir)}
+    make_thumbnails_now(image, config)  # a job delivered twice
+    assert {path: path.read_bytes() for path in _files(config.upload_dir)} == first
 
 
 def test_a_new_image_replaces_the_old_one_and_its_files(
@@ -85,8 +113,9 @@ def test_broken_data_fails_when_decoded_and_leaves_no_files(
     db.add(article)
     stream = io.BytesIO(broken_png())
     info = inspect_upload(stream, *LIMITS)  # the header is fine
+    image = attach_image(db, article, stream, info, config)  # storing does not decode
     with pytest.raises(BrokenImage, match="broken"):
-        attach_image(db, article, stream, info, config)
+        make_thumbnails_now(image, config)
     assert _files(config.upload_dir) == []
 
 

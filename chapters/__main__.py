@@ -1,0 +1,110 @@
+"""``python -m chapters``: list, start, solution, check, finished, prove, lessons (see
+chapters.tool)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from chapters import tool
+
+
+def _list(_options: argparse.Namespace) -> int:
+    state = tool.State.load(_var_dir())
+    print(f"The app is at {tool.describe(state.position)}.\n")
+    print(f"  {'':3} {'chapter':<40} checkpoint")
+    for chapter in tool.CHAPTERS:
+        if not chapter.written:
+            status = "not written yet"
+        else:
+            passes = tool.check(chapter.number, quiet=True)
+            status = "passes" if passes else f"not yet (`make chapter-{chapter.number}` says why)"
+        print(f"  {chapter.number:>2}. {chapter.title:<40} {status}")
+    first = next((c for c in tool.CHAPTERS if c.written), None)
+    if first is not None:
+        print(f"\nBegin with `make chapter-{first.number}-start`; each lesson is in chapters/.")
+    return 0
+
+
+def _switch(position: int, force: bool) -> int:
+    written = tool.switch(position, _var_dir(), force=force)
+    names = ", ".join(str(p.relative_to(tool.ROOT)) for p in written) or "none needed changing"
+    print(f"The app is at {tool.describe(position)}. Files rewritten: {names}.")
+    for line in tool.reset_dev_data():
+        print(f"  {line[0].upper()}{line[1:]}.")
+    return 0
+
+
+def _start(options: argparse.Namespace) -> int:
+    chapter = tool.chapter(options.number)
+    code = _switch(chapter.number, options.force)
+    print(f"\nNow read chapters/{chapter.folder}/README.md; `make chapter-{chapter.number}`"
+          " checks your work.")  # fmt: skip
+    return code
+
+
+def _solution(options: argparse.Namespace) -> int:
+    chapter = tool.chapter(options.number)
+    return _switch(chapter.number + 1, options.force)
+
+
+def _finished(options: argparse.Namespace) -> int:
+    return _switch(tool.FINISHED, options.force)
+
+
+def _check(options: argparse.Namespace) -> int:
+    return 0 if tool.check(tool.chapter(options.number).number, verbose=options.verbose) else 1
+
+
+def _prove(_options: argparse.Namespace) -> int:
+    from chapters.prove import prove
+
+    return prove()
+
+
+def _lessons(_options: argparse.Namespace) -> int:
+    from chapters.lessons import main as run_lessons
+
+    return run_lessons()
+
+
+def _var_dir() -> tool.Path:
+    from jobs.local_redis import default_var_dir
+
+    return default_var_dir()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m chapters",
+        description=tool.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("list", help="the chapters, and which checkpoints pass now")
+    for name, run in (("start", _start), ("solution", _solution), ("check", _check)):
+        command = commands.add_parser(name)
+        command.add_argument("number", type=int)
+        command.set_defaults(run=run)
+        if name == "check":
+            command.add_argument("-v", "--verbose", action="store_true", help="pytest's details")
+        else:
+            command.add_argument("--force", action="store_true", help="overwrite your changes")
+    commands.add_parser("finished").add_argument("--force", action="store_true")
+    commands.choices["finished"].set_defaults(run=_finished)
+    commands.choices["list"].set_defaults(run=_list)
+    commands.add_parser("prove", help="CI: checkpoints fail at the start, pass when done")
+    commands.choices["prove"].set_defaults(run=_prove)
+    commands.add_parser("lessons", help="CI: run every command of the lessons, as written")
+    commands.choices["lessons"].set_defaults(run=_lessons)
+    options = parser.parse_args(argv)
+    run = getattr(options, "run", _list)
+    try:
+        return int(run(options))
+    except tool.ChapterError as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

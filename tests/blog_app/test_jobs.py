@@ -1,0 +1,86 @@
+"""The blog's jobs: each loads its row by id and calls the model; a missing row is no error;
+thumbnails made twice are the same files; a real forking worker runs them on the database
+the environment names."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import redis
+from flask import Flask
+from sqlalchemy.orm import Session as DbSession
+
+import blog_app.jobs
+import jobs
+import jobs.testing
+from blog_app.config import BlogConfig
+from blog_app.models import Article, Author, Image
+from blog_app.services.uploads import attach_image, inspect_upload
+from tests.blog_app.helpers import image_bytes
+from tests.jobs.helpers import ROOT
+
+
+def _article(db: DbSession, author: Author) -> Article:
+    article = Article(author=author, title="Queues", body="one two three")
+    db.add(article)
+    db.commit()
+    return article
+
+
+def _image(db: DbSession, author: Author, config: BlogConfig) -> Image:
+    article = _article(db, author)
+    stream = io.BytesIO(image_bytes(300, 200))
+    image = attach_image(db, article, stream, inspect_upload(stream, 10**6, 10**8), config)
+    db.commit()
+    return image
+
+
+def test_the_sleeper_publishes_the_article_it_is_given(
+    app: Flask, db: DbSession, author: Author
+) -> None:
+    article = _article(db, author)
+    with app.app_context(), jobs.testing.inline():
+        jobs.enqueue(blog_app.jobs.Sleeper, article.id)
+    db.refresh(article)
+    assert article.is_published
+
+
+def test_jobs_for_rows_that_are_gone_do_nothing(app: Flask) -> None:
+    with app.app_context(), jobs.testing.inline() as inline:
+        jobs.enqueue(blog_app.jobs.Sleeper, 404)
+        jobs.enqueue(blog_app.jobs.MakeThumbnails, 404)
+    assert len(inline.performed) == 2
+
+
+def test_thumbnails_made_twice_are_the_same_files(
+    app: Flask, db: DbSession, author: Author, config: BlogConfig
+) -> None:
+    image = _image(db, author, config)
+    paths = [image.thumbnail_path(config.upload_dir, size) for size in config.thumbnail_sizes]
+    with app.app_context(), jobs.testing.inline():
+        jobs.enqueue(blog_app.jobs.MakeThumbnails, image.id)
+        first = [path.read_bytes() for path in paths]
+        jobs.enqueue(blog_app.jobs.MakeThumbnails, image.id)
+    assert [path.read_bytes() for path in paths] == first
+    assert sorted(p.name for p in image.directory(config.upload_dir).iterdir()) == sorted(
+        [image.original_path(config.upload_dir).name, *(path.name for path in paths)]
+    )
+
+
+def test_a_forking_worker_runs_the_jobs_on_the_database_the_environment_names(
+    db: DbSession, author: Author, config: BlogConfig, raw: redis.Redis, redis_url: str
+) -> None:
+    article, image = _article(db, author), _image(db, author, config)
+    jobs.enqueue(blog_app.jobs.Sleeper, article.id)
+    jobs.enqueue(blog_app.jobs.MakeThumbnails, image.id)
+    env = {**os.environ, **config.environment(), "REDIS_URL": redis_url}
+    command = [sys.executable, "-m", "jobs", "work", "--queue", "sleep,images", "--interval", "0"]
+    subprocess.run([*command, "--import", "blog_app.jobs"], cwd=ROOT, env=env, timeout=60)
+    assert raw.lrange("resque:failed", 0, -1) == []
+    assert raw.get("resque:stat:processed") == "2"
+    db.expire_all()
+    assert db.get(Article, article.id).is_published  # type: ignore[union-attr]
+    assert all(image.has_thumbnail(config.upload_dir, size) for size in config.thumbnail_sizes)
