@@ -34,7 +34,8 @@ from blog_app.config import BlogConfig
 from blog_app.db import create_schema, open_session
 from blog_app.models import Author
 from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan
-from jobs.local_redis import ProjectRedis, default_var_dir, free_port
+from jobs.local_redis import free_port
+from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import Settings
 
 HOST = "127.0.0.1"

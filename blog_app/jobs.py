@@ -38,13 +38,18 @@ def _worker_blog() -> Flask:
     return create_app(BlogConfig.from_env())
 
 
+@jobs.hooks.before_first_fork
+def _build_the_blog_once() -> None:
+    """In a worker that forks a child per job, build the blog once, in the worker itself:
+    every child inherits it instead of building it again (tens of milliseconds a job)."""
+    _worker_blog()
+
+
 @jobs.hooks.after_fork
 def _reconnect_database() -> None:
-    """In a forked child, start a fresh connection pool, if the worker built the blog before
-    forking. Connections are sockets (or SQLite handles) that parent and child would
-    otherwise share; ``close=False`` leaves the parent's connections to the parent instead of
-    closing them from the child. (A worker that forks per job usually builds the blog in each
-    child, after the fork; this guards the case where its parent built it first.)"""
+    """In a forked child, start a fresh connection pool. Connections are sockets (or SQLite
+    handles) that parent and child would otherwise share; ``close=False`` leaves the parent's
+    connections to the parent instead of closing them from the child."""
     if _worker_blog.cache_info().currsize:
         engine(_worker_blog()).dispose(close=False)
 

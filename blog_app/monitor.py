@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, render_template
 
 from blog_app.config import BlogConfig
 from blog_app.views.auth import require_author
-from jobs.local_redis import ProjectRedis, default_var_dir
+from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.store import Store
 from jobs.web import create_blueprint
 

@@ -31,7 +31,8 @@ import requests
 
 from chapters.prove import copy_repository
 from chapters.tool import CHAPTERS, ROOT
-from jobs.local_redis import ProjectRedis, free_port
+from jobs.local_redis import free_port
+from jobs.project_redis import ProjectRedis
 
 CHANGE_MARKER = "<!-- lesson: the change is made here -->"
 TIMEOUT = 120.0  # seconds for one command, or for a background one to get ready

@@ -14,7 +14,7 @@ from pathlib import Path
 import PIL.Image
 
 from blog_app.seed import drawn_image
-from jobs.local_redis import default_var_dir
+from jobs.project_redis import default_var_dir
 
 
 def broken_png() -> bytes:

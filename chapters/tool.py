@@ -261,7 +261,7 @@ def reset_dev_data() -> list[str]:
 
 def _empty_queue() -> str:
     from blog_app.demo import delete_keys
-    from jobs.local_redis import ProjectRedis, default_var_dir
+    from jobs.project_redis import ProjectRedis, default_var_dir
     from jobs.settings import Settings
 
     settings = Settings.from_env()

@@ -12,7 +12,8 @@ import sys
 import click
 
 from jobs.job_loader import JobLoader
-from jobs.local_redis import ProjectRedis, default_var_dir, find_redis_cli
+from jobs.local_redis import find_redis_cli
+from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import Settings
 from jobs.store import Store, redact
 from jobs.supervisor import Supervisor, worker_command

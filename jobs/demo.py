@@ -15,7 +15,7 @@ import sys
 import time
 
 from jobs.client import Client
-from jobs.local_redis import ProjectRedis, default_var_dir
+from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import Settings
 from jobs.store import Store
 from jobs.supervisor import worker_command

@@ -20,6 +20,10 @@ likes around calling it — before, after, on failure, or instead (not calling i
     def reconnect_database() -> None:  # runs in each forked child, before its job
         engine.dispose(close=False)
 
+    @jobs.hooks.before_first_fork
+    def load_the_app() -> None:  # runs once in a forking worker, before its first child
+        create_app()
+
 The first one added runs outermost. :data:`default_hooks` is what ``jobs.enqueue`` and
 ``python -m jobs work`` use; register on it from a module the worker imports (``--import``).
 
@@ -91,6 +95,7 @@ class Hooks:
         self.perform_middleware: list[PerformMiddleware] = []
         self.enqueue_middleware: list[EnqueueMiddleware] = []
         self.after_fork_hooks: list[Callable[[], None]] = []
+        self.before_first_fork_hooks: list[Callable[[], None]] = []
 
     def around_perform(self, middleware: PerformMiddleware) -> PerformMiddleware:
         self.perform_middleware.append(middleware)
@@ -102,6 +107,13 @@ class Hooks:
 
     def after_fork(self, hook: Callable[[], None]) -> Callable[[], None]:
         self.after_fork_hooks.append(hook)
+        return hook
+
+    def before_first_fork(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Run ``hook`` once in a forking worker's parent, before its first child: the place
+        to load what every job needs (an app, a model), so that each child inherits it
+        instead of building it again."""
+        self.before_first_fork_hooks.append(hook)
         return hook
 
     def run_perform(self, call: JobCall, perform: Callable[[], object]) -> object:
@@ -122,11 +134,16 @@ class Hooks:
         for hook in self.after_fork_hooks:
             hook()
 
+    def run_before_first_fork(self) -> None:
+        for hook in self.before_first_fork_hooks:
+            hook()
+
 
 default_hooks = Hooks()
 around_perform = default_hooks.around_perform
 around_enqueue = default_hooks.around_enqueue
 after_fork = default_hooks.after_fork
+before_first_fork = default_hooks.before_first_fork
 
 
 @functools.cache

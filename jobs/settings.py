@@ -61,6 +61,6 @@ class Settings:
         """``REDIS_URL`` if given; otherwise the project's own Redis, started if needed."""
         if self.redis_url:
             return self.redis_url
-        from jobs.local_redis import ProjectRedis, default_var_dir
+        from jobs.project_redis import ProjectRedis, default_var_dir
 
         return ProjectRedis(default_var_dir()).ensure_running()

@@ -131,6 +131,8 @@ class Worker:
         self.registration.register()
         self.wakeups: WakeupSubscription = self._subscribe()
         log.info("worker %s started (%s)", self.ids[0], self._mode())
+        if self.fork_per_job:
+            self.hooks.run_before_first_fork()
         try:
             self._loop()
         finally:

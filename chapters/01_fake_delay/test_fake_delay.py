@@ -8,7 +8,7 @@ import redis
 
 from blog_app.config import BlogConfig
 from blog_app.models import Article
-from jobs.local_redis import ProjectRedis, default_var_dir
+from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import Settings
 
 DELAY = 0.3  # seconds: short, so that the check is quick

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import requests
 
-from jobs.local_redis import ProjectRedis, free_port
+from jobs.local_redis import free_port
+from jobs.project_redis import ProjectRedis
 from tests.jobs.helpers import ROOT, wait_for
 
 

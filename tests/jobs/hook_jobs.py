@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from jobs.hooks import JobCall, after_fork, around_perform
+from jobs.hooks import JobCall, after_fork, around_perform, before_first_fork
 from tests.jobs.sample_jobs import report
 
 REPORTS_PID = "tests.jobs.hook_jobs.ReportsPid"
@@ -27,6 +27,11 @@ def event(*words: object) -> None:
 @after_fork
 def record_fork() -> None:
     event("after_fork", os.getpid())
+
+
+@before_first_fork
+def record_before_first_fork() -> None:
+    event("before_first_fork", os.getpid())
 
 
 @around_perform

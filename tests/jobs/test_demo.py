@@ -12,7 +12,7 @@ from pathlib import Path
 
 import redis
 
-from jobs.local_redis import ProjectRedis
+from jobs.project_redis import ProjectRedis
 from tests.jobs.helpers import ROOT, wait_for
 
 

@@ -566,6 +566,9 @@ def test_a_forking_worker_runs_after_fork_in_each_jobs_own_child_before_the_job(
 
     events = [line.split() for line in raw.lrange("test:events", 0, -1)]
     worker_id = f"{socket.gethostname()}:{worker.pid}:default"
+    # before_first_fork ran once, in the worker itself, before any child.
+    assert events[0] == ["before_first_fork", str(worker.pid)]
+    events = events[1:]
     children = [int(words[1]) for words in events if words[0] == "after_fork"]
     assert len(children) == 2 and len(set(children)) == 2
     assert worker.pid not in children and os.getpid() not in children

@@ -1,0 +1,135 @@
+"""The project's own Redis: daemonized, found again through var/redis/url, persistent."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from jobs import project_redis
+from jobs.local_redis import PrivateRedis
+from jobs.project_redis import ProjectRedis, default_var_dir
+
+DEADLINE = 10.0  # seconds
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = DEADLINE) -> bool:
+    """Poll ``condition`` until it holds or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def process_gone(pid: int) -> bool:
+    """True once ``pid`` no longer runs (an unreaped zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+
+
+def client_for(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=DEADLINE)
+
+
+def daemon_pid(project: ProjectRedis) -> int:
+    return int((project.redis_dir / "redis.pid").read_text().strip())
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[ProjectRedis]:
+    project = ProjectRedis(tmp_path / "var")
+    try:
+        yield project
+    finally:
+        pid_file = project.redis_dir / "redis.pid"
+        pid = int(pid_file.read_text()) if pid_file.exists() else None
+        try:
+            project.stop()
+        finally:
+            # Belt and braces: never leave a daemon behind, even if stop() failed.
+            if pid is not None and not process_gone(pid):
+                os.kill(pid, 9)
+
+
+def test_project_redis_runs_daemonized_and_is_reused(project: ProjectRedis) -> None:
+    url = project.ensure_running()
+
+    assert project.url_file == project.redis_dir / "url"
+    assert project.url_file.read_text() == url + "\n"
+    assert url.startswith("redis://127.0.0.1:") and url.endswith("/0")
+    assert project.running_url() == url
+    pid = daemon_pid(project)
+    # Daemonized: the server runs in its own session, not as part of ours.
+    assert os.getsid(pid) != os.getsid(0)
+
+    assert project.ensure_running() == url
+    assert daemon_pid(project) == pid  # no second server was started
+
+
+def test_project_redis_data_survives_stop_and_start(project: ProjectRedis) -> None:
+    url = project.ensure_running()
+    client_for(url).rpush("queue:default", "job-1", "job-2")
+    pid = daemon_pid(project)
+
+    assert project.stop() is True
+
+    assert wait_for(lambda: process_gone(pid))
+    assert not project.url_file.exists()
+    assert project.running_url() is None
+    assert project.stop() is False
+
+    new_url = project.ensure_running()
+    assert client_for(new_url).lrange("queue:default", 0, -1) == ["job-1", "job-2"]
+
+
+def test_project_redis_comes_back_on_the_port_from_a_stale_url_file(
+    project: ProjectRedis,
+) -> None:
+    url = project.ensure_running()
+    client_for(url).set("greeting", "hello")
+    pid = daemon_pid(project)
+    # The server goes away without stop() (as after a reboot): the url file stays behind.
+    client_for(url).shutdown()
+    assert wait_for(lambda: process_gone(pid))
+    assert project.url_file.exists()
+    assert project.running_url() is None
+
+    assert project.ensure_running() == url
+    assert client_for(url).get("greeting") == "hello"
+
+
+def test_project_redis_ignores_a_stale_url_owned_by_another_server(
+    project: ProjectRedis, tmp_path: Path
+) -> None:
+    with PrivateRedis(tmp_path / "someone-else") as other:
+        project.redis_dir.mkdir(parents=True)
+        project.url_file.write_text(other.url + "\n")
+
+        assert project.running_url() is None
+        url = project.ensure_running()
+
+        assert url != other.url
+        assert project.stop() is True
+        assert client_for(other.url).ping()  # stop() did not shut the other server down
+
+
+def test_default_var_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("JOBS_VAR_DIR", str(tmp_path))
+    assert default_var_dir() == tmp_path
+
+    monkeypatch.delenv("JOBS_VAR_DIR")
+    repository_root = Path(str(project_redis.__file__)).resolve().parent.parent
+    assert default_var_dir() == repository_root / "var"
