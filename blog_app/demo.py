@@ -204,6 +204,8 @@ def main(argv: list[str] | None = None) -> None:
         reset()
         return
     signal.signal(signal.SIGTERM, _terminate_like_ctrl_c)
+    # Ctrl-C must work even if this started with SIGINT ignored (a `&` job in a script, nohup).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # On Ctrl-C the ExitStack in run() has stopped everything on the way out.
     with contextlib.suppress(KeyboardInterrupt):
         run(options.port, SeedPlan(options.articles, options.comments))

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from types import FrameType
 
 from jobs.client import Client
 from jobs.project_redis import ProjectRedis, default_var_dir
@@ -89,7 +90,15 @@ def status_line(store: Store) -> str:
     )
 
 
+def _stop_like_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(rate: float, duration: float | None = None) -> None:
+    # Ctrl-C and `kill` both stop the demo cleanly, even if it started with SIGINT ignored (a
+    # background job in a script, nohup).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     settings = Settings.from_env()
     url, started_redis = _redis_url(settings)
     client = Client(Store(url, settings.namespace), settings)
