@@ -34,14 +34,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from croniter import croniter  # type: ignore[import-untyped]
-
 from jobs.arguments import check_arguments
 from jobs.job import class_name_of, queue_of
 
 
 class ScheduleError(ValueError):
     """A schedule that cannot work: bad interval, bad cron expression, duplicate name..."""
+
+
+def _croniter() -> Any:
+    """croniter, imported on first use: it (and what it imports) costs every worker memory and
+    tens of milliseconds at start, and most workers have no cron schedule."""
+    from croniter import croniter  # type: ignore[import-untyped]
+
+    return croniter
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ class Recurring:
             raise ScheduleError(f"schedule {self.name!r}: give either every or cron")
         if self.every is not None and not (math.isfinite(self.every) and self.every >= 1):
             raise ScheduleError(f"schedule {self.name!r}: every must be at least 1 second")
-        if self.cron is not None and not croniter.is_valid(self.cron):
+        if self.cron is not None and not _croniter().is_valid(self.cron):
             raise ScheduleError(f"schedule {self.name!r}: {self.cron!r} is not a cron expression")
         check_arguments(self.class_name, self.args)
 
@@ -72,14 +78,14 @@ class Recurring:
             return now_ms // period * period
         # croniter's get_prev is strictly before its start, so start just after now.
         start = _utc(now_ms) + timedelta(milliseconds=1)
-        return _ms(croniter(self.cron, start).get_prev(datetime))
+        return _ms(_croniter()(self.cron, start).get_prev(datetime))
 
     def next_tick(self, now_ms: int) -> int:
         """The first tick after ``now_ms``."""
         if self.every is not None:
             period = int(self.every * 1000)
             return (now_ms // period + 1) * period
-        return _ms(croniter(self.cron, _utc(now_ms)).get_next(datetime))
+        return _ms(_croniter()(self.cron, _utc(now_ms)).get_next(datetime))
 
     def describe(self) -> str:
         """``every 300s`` or ``cron */5 * * * *``, for people."""

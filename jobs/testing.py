@@ -44,6 +44,7 @@ from jobs.payload import encode
 from jobs.processor import process
 from jobs.settings import Settings
 from jobs.store import Store
+from jobs.worker import QueueSelector
 
 
 class InlineClient(Client):
@@ -110,11 +111,13 @@ def drain(
     client: Client | None = None,
     hooks: Hooks | None = None,
 ) -> int:
-    """Run the jobs waiting on ``queues`` (in priority order) in this process until they are
-    empty, as a worker would. Job classes must come from ``job_modules``."""
+    """Run the jobs waiting on ``queues`` (in priority order; ``*`` for every queue, as for a
+    worker) in this process until they are empty, as a worker would. Job classes must come
+    from ``job_modules``."""
     client = client or default_client()
     loader = JobLoader(job_modules)
-    fetcher = Fetcher(client.store, client.settings, lambda: list(queues))
+    selector = QueueSelector(client.store, list(queues))
+    fetcher = Fetcher(client.store, client.settings, selector.current)
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{','.join(queues)}"
     ran = 0
     while (delivery := fetcher.fetch(worker_id)) is not None:

@@ -449,3 +449,13 @@ def test_the_pytest_plugin_gives_a_private_redis_and_a_default_client(
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 passed" in result.stdout
+
+
+def test_drain_with_star_runs_every_queue(client: Client, raw: redis.Redis) -> None:
+    client.enqueue_to("alpha", Collect, "a")
+    client.enqueue_to("beta", Collect, "b")
+
+    assert drain(["*"], [THIS_MODULE], client=client, hooks=Hooks()) == 2
+
+    assert sorted(ran_jobs) == [("Collect", ["a"]), ("Collect", ["b"])]
+    assert raw.llen("resque:queue:alpha") == raw.llen("resque:queue:beta") == 0
