@@ -11,9 +11,11 @@ The processor that runs the job only ever calls ``acknowledge``, ``fail``, ``ret
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 
 from jobs.failures import failure_record
 from jobs.payload import Payload
@@ -39,6 +41,10 @@ class Delivery:
     # as the job is acknowledged, it names the queues to take that job from ([] for none).
     continue_with: Callable[[], list[str]] | None = field(default=None, repr=False, compare=False)
     next_delivery: Delivery | None = field(default=None, repr=False, compare=False)
+    # Set in a forked child: settle by writing the outcome here instead of to Redis, and the
+    # parent, which holds a connection already, settles it (see ForkRunner). A child then needs
+    # no Redis connection of its own, and an outcome survives Redis being away.
+    report_to: BinaryIO | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, store: Store, settings: Settings, worker_id: str, entry: bytes) -> Delivery:
@@ -57,6 +63,8 @@ class Delivery:
 
         With ``continue_with`` set, the same round trip also takes this worker's next job, which
         becomes ``next_delivery``: a busy thread pays one round trip per job."""
+        if self.report_to is not None:
+            return self._report(["acknowledge"])
         queues = self.continue_with() if self.continue_with is not None else []
         if not queues:
             return self.store.queues.acknowledge(self.worker_id, self.entry)
@@ -70,6 +78,8 @@ class Delivery:
     def fail(
         self, exception: str, error: str, backtrace: list[str], attempts: int | None = None
     ) -> bool:
+        if self.report_to is not None:
+            return self._report(["fail", exception, error, backtrace, attempts])
         record = failure_record(
             self.payload, self.queue, self.worker_id, exception, error, backtrace, attempts
         )
@@ -79,8 +89,26 @@ class Delivery:
         """The job failed and runs again in ``in_seconds``: it waits in the retries set with
         ``payload`` (the same job, with its retry count and error). False if it was no longer
         in flight."""
+        if self.report_to is not None:
+            return self._report(["retry", payload.decode("utf-8", "surrogateescape"), in_seconds])
         delay_ms = round(in_seconds * 1000)
         return self.store.scheduled.retry(self.worker_id, self.entry, payload, delay_ms)
+
+    def _report(self, outcome: list[Any]) -> bool:
+        assert self.report_to is not None
+        self.report_to.write(json.dumps(outcome).encode())
+        self.report_to.flush()
+        return True  # whether it was still in flight is for the parent to find out
+
+    def settle_as_reported(self, report: bytes) -> bool:
+        """In the parent: settle the job as its child reported (see ``report_to``)."""
+        how, *args = json.loads(report)
+        if how == "acknowledge":
+            return self.acknowledge()
+        if how == "fail":
+            return self.fail(*args)
+        payload, in_seconds = args
+        return self.retry(payload.encode("utf-8", "surrogateescape"), in_seconds)
 
     def requeue(self, reason: RequeueReason, expected_beat: str = "") -> RequeueOutcome:
         return requeue_entry(

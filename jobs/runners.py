@@ -21,6 +21,7 @@ import os
 import queue
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -43,6 +44,7 @@ class Finished:
     delivery: Delivery
     ending: Ending = "done"
     detail: str = ""  # why the process died, for crashes
+    report: bytes = b""  # the outcome a forked child reported (see Delivery.report_to)
 
 
 @dataclass
@@ -174,6 +176,10 @@ class ForkRunner:
         self._slot = slot
         self._child_main = child_main
         self._child: Running | None = None
+        # Each child writes its job's outcome here, and the parent settles it in Redis on its
+        # own connection: a child needs no connection to report, and one that cannot reach
+        # Redis loses nothing. One file, emptied before each fork, serves every child.
+        self._reports = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the worker
 
     def free_slots(self) -> list[str]:
         return [] if self._child else [self._slot]
@@ -183,8 +189,11 @@ class ForkRunner:
 
     def start(self, slot: str, delivery: Delivery, timeout: float | None) -> None:
         parent = os.getpid()
+        self._reports.seek(0)
+        self._reports.truncate()
         pid = os.fork()
         if pid == 0:
+            delivery.report_to = self._reports
             os._exit(_run_child(parent, lambda: self._child_main(delivery)))
         self._child = Running(delivery, timeout, pid=pid)
 
@@ -198,6 +207,10 @@ class ForkRunner:
         if done_pid == 0:
             return []
         self._child = None
+        self._reports.seek(0)
+        report = self._reports.read()
+        if report:  # the job ran to its end; whatever happened to the process after that
+            return [Finished(self._slot, child.delivery, "done", "", report)]
         return [Finished(self._slot, child.delivery, *_ending(child, status))]
 
     def overdue(self) -> set[str]:

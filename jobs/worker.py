@@ -265,7 +265,9 @@ class Worker:
     # -- how jobs ended -----------------------------------------------------------------------
     def _settle(self, finished: list[Finished]) -> None:
         for done in finished:
-            if done.ending == "crashed":
+            if done.report:
+                done.delivery.settle_as_reported(done.report)
+            elif done.ending == "crashed":
                 outcome = done.delivery.requeue("crash")
                 log.warning("a job's process %s; the job was %s", done.detail, outcome)
             elif done.ending == "unsettled":

@@ -16,7 +16,7 @@ from jobs.local_redis import PrivateRedis, free_port
 from jobs.settings import Settings
 from jobs.store import RedisUnavailable, Store
 from tests.jobs.helpers import WorkerProcess, wait_for
-from tests.jobs.sample_jobs import HeldByFile, Record, Tracked
+from tests.jobs.sample_jobs import HeldByFile, Record, Tracked, WithoutRedis
 
 
 @pytest.fixture
@@ -122,3 +122,26 @@ def test_after_an_outage_longer_than_the_heartbeat_timeout_no_job_runs_twice(
         for worker in workers:
             worker.wait()
     assert raw.llen("test:started") == 2 and raw.llen("resque:queue:default") == 0
+
+
+def test_a_forked_job_that_finishes_while_redis_is_away_is_settled_once_it_is_back(
+    server: PrivateRedis, tmp_path: Path
+) -> None:
+    # The child reports its outcome to its worker, which settles it in Redis when it can: the
+    # job is not put back and run again just because Redis was away when it ended.
+    client, raw = client_for(server), look(server)
+    job_id = client.enqueue(WithoutRedis, str(tmp_path))
+    worker = WorkerProcess(server.url, "--queue", "default")
+    try:
+        wait_for(lambda: (tmp_path / "started").exists(), what="the job to start")
+        server.stop()
+        (tmp_path / "release").touch()
+        wait_for(lambda: (tmp_path / "finished").exists(), what="the job to end, Redis away")
+        server.start()
+        wait_for(lambda: raw.get("resque:stat:processed") == "1", what="the job to be settled")
+    finally:
+        worker.signal(signal.SIGQUIT)
+        worker.wait()
+    assert (tmp_path / "started").read_text().count("\n") == 1  # it ran once
+    assert raw.llen("resque:queue:default") == 0 and raw.llen("resque:failed") == 0
+    assert job_id is not None
