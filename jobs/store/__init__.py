@@ -46,14 +46,12 @@ class Store:
         self.client: redis.Redis = connect(url)
         self.keys = Keys(namespace)
         scripts = Scripts(self.client)
-        self.queues = QueueStore(self.client, self.keys, scripts)
         self.workers = WorkerStore(self.client, self.keys, scripts)
+        self.clock = RedisClock(self.workers.now_ms)
+        self.queues = QueueStore(self.client, self.keys, scripts, self.clock.minute)
         self.failures = FailureStore(self.client, self.keys, scripts)
         self.stats = StatsStore(self.client, self.keys)
-        self.scheduled = ScheduledStore(self.client, self.keys, scripts)
-        self.clock = RedisClock(self.workers.now_ms)
-        self.queues.minute = self.clock.minute
-        self.scheduled.minute = self.clock.minute
+        self.scheduled = ScheduledStore(self.client, self.keys, scripts, self.clock.minute)
 
     def stat(self, name: str) -> int:
         """A Resque counter: ``processed`` or ``failed``."""

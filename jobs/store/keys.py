@@ -159,5 +159,23 @@ class Keys:
     def scheduler_channel(self) -> str:
         return self._key("jobs", "scheduler", "wakeup")
 
+    def failed_run(self, worker_id: str, destination: str, minute: int) -> list[str]:
+        """The keys a run that failed touches, in the order ``fail.lua`` and ``retry.lua``
+        take them: out of flight, idle, counted processed and failed (in total, per worker and
+        this minute), its crash count cleared, and into ``destination`` (the failed list, or
+        the retries set)."""
+        return [
+            self.inflight(worker_id),
+            self.worker(worker_id),
+            self.stat("processed"),
+            self.stat("processed", worker_id),
+            self.stat("failed"),
+            self.stat("failed", worker_id),
+            destination,
+            self.crashes,
+            self.history("processed", minute),
+            self.history("failed", minute),
+        ]
+
     def queue_name_from_wakeup(self, channel: str) -> str:
         return channel.removeprefix(self._key("jobs", "wakeup", ""))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import select
-import time
 from collections.abc import Callable
 
 import redis
@@ -28,10 +27,6 @@ HISTORY_SECONDS = 2 * 60 * 60  # how long per-minute counts are kept (the monito
 SCHEDULER_WAKEUP = ":scheduler"
 
 
-def local_minute() -> int:
-    return int(time.time() // 60)
-
-
 def entry_parts(entry: bytes) -> tuple[str, bytes]:
     """The queue name and raw payload held in an in-flight entry (JSON ``[queue, payload]``)."""
     queue, payload = json.loads(entry.decode("utf-8", "surrogateescape"))
@@ -39,12 +34,13 @@ def entry_parts(entry: bytes) -> tuple[str, bytes]:
 
 
 class QueueStore:
-    def __init__(self, client: redis.Redis, keys: Keys, scripts: Scripts) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: Keys, scripts: Scripts, minute: Callable[[], int]
+    ) -> None:
         self._client = client
         self._keys = keys
         self._scripts = scripts
-        # The minute that per-minute counts are filed under; the Store sets Redis's clock.
-        self.minute: Callable[[], int] = local_minute
+        self._minute = minute  # the minute per-minute counts are filed under, by Redis's clock
 
     # -- enqueue side -------------------------------------------------------------------------
     def push(self, queue: str, payloads: list[bytes]) -> int:
@@ -104,7 +100,7 @@ class QueueStore:
             keys.stat("processed"),
             keys.stat("processed", worker_id),
             keys.crashes,
-            keys.history("processed", self.minute()),
+            keys.history("processed", self._minute()),
         ]
         queue_lists = [keys.queue(name) for name in queues]
         return self._scripts.fetch(
@@ -114,18 +110,7 @@ class QueueStore:
     def fail(self, worker_id: str, entry: bytes, record: bytes, keep: int) -> bool:
         keys = self._keys
         return self._scripts.fail(
-            [
-                keys.inflight(worker_id),
-                keys.worker(worker_id),
-                keys.stat("processed"),
-                keys.stat("processed", worker_id),
-                keys.stat("failed"),
-                keys.stat("failed", worker_id),
-                keys.failed,
-                keys.crashes,
-                keys.history("processed", minute := self.minute()),
-                keys.history("failed", minute),
-            ],
+            keys.failed_run(worker_id, keys.failed, self._minute()),
             entry,
             record,
             keep,
@@ -155,7 +140,7 @@ class QueueStore:
                 keys.failed,
                 keys.stat("failed"),
                 keys.heartbeats,
-                keys.history("failed", self.minute()),
+                keys.history("failed", self._minute()),
                 keys.worker(worker_id),
             ],
             [

@@ -21,7 +21,7 @@ from typing import Literal
 import redis
 
 from jobs.store.keys import Keys
-from jobs.store.queues import HISTORY_SECONDS, entry_parts, local_minute
+from jobs.store.queues import HISTORY_SECONDS, entry_parts
 from jobs.store.replies import as_bytes_list, as_int
 from jobs.store.scripts import ScheduleOutcome, Scripts, TickOutcome
 
@@ -50,12 +50,13 @@ def _now_arg(now_ms: int | None) -> str | int:
 
 
 class ScheduledStore:
-    def __init__(self, client: redis.Redis, keys: Keys, scripts: Scripts) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: Keys, scripts: Scripts, minute: Callable[[], int]
+    ) -> None:
         self._client = client
         self._keys = keys
         self._scripts = scripts
-        # The minute that per-minute counts are filed under; the Store sets Redis's clock.
-        self.minute: Callable[[], int] = local_minute
+        self._minute = minute  # the minute per-minute counts are filed under, by Redis's clock
 
     def _set(self, name: SetName) -> str:
         return self._keys.scheduled if name == "scheduled" else self._keys.retries
@@ -147,18 +148,7 @@ class ScheduledStore:
         keys = self._keys
         queue, _ = entry_parts(entry)
         return self._scripts.retry(
-            [
-                keys.inflight(worker_id),
-                keys.worker(worker_id),
-                keys.stat("processed"),
-                keys.stat("processed", worker_id),
-                keys.stat("failed"),
-                keys.stat("failed", worker_id),
-                keys.retries,
-                keys.crashes,
-                keys.history("processed", minute := self.minute()),
-                keys.history("failed", minute),
-            ],
+            keys.failed_run(worker_id, keys.retries, self._minute()),
             [
                 entry,
                 make_entry(queue, payload),
