@@ -8,8 +8,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 
 import click
+from click.decorators import FC
 
 from jobs.job_loader import JobLoader
 from jobs.local_redis import find_redis_cli
@@ -37,6 +39,11 @@ def _configure_logging(verbose: bool, very_verbose: bool) -> None:
         level=level, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
     )
     logging.getLogger("jobs.supervisor").setLevel(min(level, logging.INFO))
+
+
+def imports_option(help_text: str) -> Callable[[FC], FC]:
+    """``--import`` / ``JOBS_IMPORT``: the modules a command loads job classes from."""
+    return click.option("--import", "imports", envvar="JOBS_IMPORT", default="", help=help_text)
 
 
 @click.group()
@@ -96,13 +103,7 @@ def cli() -> None:
     type=click.FloatRange(0),
     help="On TERM/INT: seconds running jobs get to finish before they are put back.",
 )
-@click.option(
-    "--import",
-    "imports",
-    envvar="JOBS_IMPORT",
-    default="",
-    help="Comma-separated modules holding your job classes (required).",
-)
+@imports_option("Comma-separated modules holding your job classes (required).")
 @click.option("--verbose", "-v", envvar="VERBOSE", is_flag=True, help="Log every job.")
 @click.option("--very-verbose", envvar="VVERBOSE", is_flag=True, help="Log debugging detail.")
 def work(
@@ -211,13 +212,7 @@ def web(host: str, port: int, read_only: bool) -> None:
 
 
 @cli.command()
-@click.option(
-    "--import",
-    "imports",
-    envvar="JOBS_IMPORT",
-    default="",
-    help="Comma-separated modules holding your job classes and schedules (required).",
-)
+@imports_option("Comma-separated modules holding your job classes and schedules (required).")
 @click.option(
     "--schedule",
     "schedule_file",
