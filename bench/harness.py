@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,10 +27,10 @@ from typing import Self
 import redis
 
 from jobs.local_redis import PrivateRedis
+from jobs.runners import signal_when_parent_dies
 
 REPO = Path(__file__).resolve().parent.parent
 STOP_GRACE = 5.0  # seconds a worker gets to exit after TERM before it is killed
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 POLL = 0.001  # seconds between looks at the counter: short, so timings are not rounded up
 
 
@@ -159,8 +157,7 @@ class Workers:
 def _die_with_harness() -> None:
     """In a new worker, before it runs: be sent TERM if the harness dies, even by ``kill -9``
     (Linux; elsewhere the atexit and signal handlers below are all there is)."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    signal_when_parent_dies(signal.SIGTERM)
 
 
 def _signal_group(pgid: int, signum: signal.Signals) -> None:

@@ -32,10 +32,7 @@ from jobs.fetch import Delivery
 
 CHILD_STOP_GRACE = 5.0
 log = logging.getLogger("jobs.worker")
-Ending = Literal["done", "crashed", "killed", "timed_out", "unsettled"]
-# A child exits with this when it ran its job but could not report the outcome (Redis was
-# unreachable): the job is put back without counting a crash against it.
-UNSETTLED_EXIT = 75  # EX_TEMPFAIL
+Ending = Literal["done", "crashed", "killed", "timed_out"]
 
 
 @dataclass(frozen=True)
@@ -251,8 +248,6 @@ def _ending(child: Running, status: int) -> tuple[Ending, str]:
         return "timed_out", f"ran over its {child.timeout:g}s timeout and its process was killed"
     if child.killed_for == "killed":
         return "killed", "its process was killed by USR1 (kill the running job)"
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == UNSETTLED_EXIT:
-        return "unsettled", "it ran, but Redis was unreachable when it had to report"
     crash = _crash_reason(status)
     return ("crashed", crash) if crash else ("done", "")
 
@@ -293,15 +288,22 @@ PR_SET_PDEATHSIG = 1
 LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
+def signal_when_parent_dies(signum: int) -> bool:
+    """Ask the kernel to send this process ``signum`` when its parent dies, even by
+    ``kill -9``. Linux only: returns False where it cannot."""
+    if LIBC is None:
+        return False
+    LIBC.prctl(PR_SET_PDEATHSIG, signum)
+    return True
+
+
 def die_with_parent(parent: int) -> None:
     """Make this process exit when ``parent`` does.
 
     If a worker is killed with ``kill -9`` its jobs go back on their queues; its child must
     not go on running one of them, or the job would run twice at the same time.
     """
-    if LIBC is not None:
-        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    else:
+    if not signal_when_parent_dies(signal.SIGKILL):
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if os.getppid() != parent:  # the parent died before we asked to be told
         os._exit(1)

@@ -8,7 +8,6 @@ supervisor itself is killed, so stopping the supervisor never leaves workers beh
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import select
@@ -18,6 +17,8 @@ import sys
 import time
 from collections.abc import Sequence
 from types import FrameType
+
+from jobs.runners import signal_when_parent_dies
 
 log = logging.getLogger("jobs.supervisor")
 FORWARDED = (signal.SIGQUIT, signal.SIGTERM, signal.SIGINT)
@@ -43,9 +44,8 @@ def worker_command(
     return command + (["--verbose"] if verbose else [])
 
 
-def _exit_with_parent() -> None:  # runs in the child between fork and exec
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def _stop_with_supervisor() -> None:  # runs in the new worker, between fork and exec
+    signal_when_parent_dies(signal.SIGTERM)
 
 
 class Supervisor:
@@ -85,7 +85,7 @@ class Supervisor:
                 self._worker_exited(index, worker.returncode, now)
             if self.workers[index] is None and not self.stopping and now >= self._restart_at[index]:
                 self.workers[index] = subprocess.Popen(
-                    self.worker_command, preexec_fn=_exit_with_parent
+                    self.worker_command, preexec_fn=_stop_with_supervisor
                 )
 
     def _worker_exited(self, index: int, code: int, now: float) -> None:

@@ -33,7 +33,7 @@ from jobs.payload import PayloadError
 from jobs.processor import process
 from jobs.recovery import Recovery
 from jobs.registry import Registration, WorkerId
-from jobs.runners import UNSETTLED_EXIT, Finished, ForkRunner, ThreadRunner
+from jobs.runners import Finished, ForkRunner, ThreadRunner
 from jobs.scheduler import Scheduler, scheduler_for_worker
 from jobs.settings import Settings
 from jobs.signals import Controls
@@ -270,8 +270,6 @@ class Worker:
             elif done.ending == "crashed":
                 outcome = done.delivery.requeue("crash")
                 log.warning("a job's process %s; the job was %s", done.detail, outcome)
-            elif done.ending == "unsettled":
-                done.delivery.requeue("interrupted")
             elif done.ending in ("killed", "timed_out"):
                 exception = "JobTimeout" if done.ending == "timed_out" else "JobKilled"
                 done.delivery.fail(exception, f"the job {done.detail}", [])
@@ -334,12 +332,9 @@ class Worker:
         return process(delivery, self.loader, self.hooks)
 
     def _run_in_child(self, delivery: Delivery) -> int:
+        # The child settles nothing in Redis: its outcome goes to the worker (see ForkRunner).
         self.hooks.run_after_fork()
-        try:
-            process(delivery, self.loader, self.hooks)
-        except REDIS_ERRORS:
-            log.exception("could not report a job's outcome")
-            return UNSETTLED_EXIT
+        process(delivery, self.loader, self.hooks)
         return 0
 
 
