@@ -12,7 +12,10 @@ The processor that runs the job only ever calls ``acknowledge``, ``fail``, ``ret
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -24,6 +27,13 @@ from jobs.store import Store, entry_parts
 from jobs.store.scripts import RequeueOutcome, RequeueReason
 
 WORKER_DIED = "WorkerDied"
+RUN_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the working record's run_at, as Resque writes it
+# A worker thread takes as many jobs at a time as it expects to finish in BATCH_SECONDS, going
+# by how long its last batch took per job, and never more than MAX_BATCH: one at a time when
+# jobs are slow, up to MAX_BATCH when they take well under a few milliseconds each.
+BATCH_SECONDS = 0.05
+MAX_BATCH = 16
+log = logging.getLogger("jobs.worker")
 
 
 @dataclass
@@ -37,10 +47,8 @@ class Delivery:
     queue: str
     payload: bytes
     _decoded: Payload | None = field(default=None, repr=False, compare=False)
-    # Set by a thread runner that wants its thread to go straight on to the next job: called
-    # as the job is acknowledged, it names the queues to take that job from ([] for none).
-    continue_with: Callable[[], list[str]] | None = field(default=None, repr=False, compare=False)
-    next_delivery: Delivery | None = field(default=None, repr=False, compare=False)
+    # Set in a worker thread: acknowledged with the thread's next round trip (see BatchFetcher).
+    batch: BatchFetcher | None = field(default=None, repr=False, compare=False)
     # Set in a forked child: settle by writing the outcome here instead of to Redis, and the
     # parent, which holds a connection already, settles it (see ForkRunner). A child then needs
     # no Redis connection of its own, and an outcome survives Redis being away.
@@ -61,19 +69,15 @@ class Delivery:
     def acknowledge(self) -> bool:
         """The job is done. False if another worker had already put it back (see module doc).
 
-        With ``continue_with`` set, the same round trip also takes this worker's next job, which
-        becomes ``next_delivery``: a busy thread pays one round trip per job."""
+        In a worker thread, the acknowledgement waits for the thread's next round trip, which
+        also takes its next jobs (see :class:`BatchFetcher`); it returns True, and the
+        batch fetcher warns if the job turns out to have been put back."""
         if self.report_to is not None:
             return self._report(["acknowledge"])
-        queues = self.continue_with() if self.continue_with is not None else []
-        if not queues:
-            return self.store.queues.acknowledge(self.worker_id, self.entry)
-        acknowledged, entry = self.store.queues.acknowledge_and_fetch(
-            self.worker_id, self.entry, queues, run_at_now()
-        )
-        if entry is not None:
-            self.next_delivery = Delivery.of(self.store, self.settings, self.worker_id, entry)
-        return acknowledged
+        if self.batch is not None:
+            self.batch.finished(self)
+            return True
+        return self.store.queues.acknowledge(self.worker_id, self.entry)
 
     def fail(
         self, exception: str, error: str, backtrace: list[str], attempts: int | None = None
@@ -160,4 +164,130 @@ class Fetcher:
 
 def run_at_now() -> str:
     """Now, as Resque's working record shows when a job started."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return time.strftime(RUN_AT_FORMAT, time.gmtime())
+
+
+class BatchFetcher:
+    """Takes jobs for one worker thread, several at a time when they are quick.
+
+    One round trip acknowledges the jobs the thread finished and takes its next ones, all into
+    its own in-flight list, so a batch is as crash-safe as a single job: a worker killed with
+    jobs taken but not started, or finished but not yet acknowledged, leaves them in flight,
+    and they are put back and run again (at least once).
+
+    The batch size follows the jobs (see ``BATCH_SECONDS``). Quick jobs are where a round trip
+    per job is the cost that matters; a slow job taken with others could hold them up, so the
+    worker's loop gives back what a thread holds when its current job runs long, and when the
+    worker pauses or stops (:meth:`give_back`). The loop also reads :meth:`known` to tell these
+    jobs from orphans, so every change of state happens under a lock.
+    """
+
+    def __init__(
+        self, store: Store, settings: Settings, worker_id: str, queues: Callable[[], list[str]]
+    ) -> None:
+        self._store, self._settings, self.worker_id = store, settings, worker_id
+        self._queues = queues  # where to take the next jobs from; [] while paused or stopping
+        self._lock = threading.Lock()
+        self._current: Delivery | None = None
+        self._current_since = 0.0  # time.time() it started
+        self._shown: Delivery | None = None  # the job the working record names
+        self._held: deque[Delivery] = deque()  # taken, not started
+        self._done: list[Delivery] = []  # finished, not yet acknowledged
+        self._in_round_trip = False
+        self._batch_began, self._batch_started = time.monotonic(), 0
+        self._size = 1
+
+    def begin(self, delivery: Delivery) -> None:
+        """The thread is handed ``delivery``, which the worker's loop fetched for it."""
+        delivery.batch = self
+        with self._lock:
+            self._start(delivery)
+            self._shown = delivery
+        self._batch_began, self._batch_started = time.monotonic(), 1
+
+    def _start(self, delivery: Delivery | None) -> Delivery | None:
+        self._current, self._current_since = delivery, time.time()
+        return delivery
+
+    def finished(self, delivery: Delivery) -> None:
+        """``delivery`` is done: acknowledge it with the next round trip."""
+        with self._lock:
+            self._done.append(delivery)
+            self._current = None
+
+    def next(self) -> Delivery | None:
+        """The thread's next job: one it holds, else one from a new round trip (None once the
+        queues are empty, or the worker is pausing or stopping)."""
+        queues = self._queues()
+        with self._lock:
+            if queues and self._held:
+                self._batch_started += 1
+                return self._start(self._held.popleft())
+            self._in_round_trip = True
+            finished, self._done, self._current = self._done, [], None
+        try:
+            self.give_back()  # what it holds while pausing or stopping (nothing otherwise)
+            taken = self._round_trip(finished, queues)
+        finally:
+            with self._lock:
+                self._in_round_trip = False
+        with self._lock:
+            self._held.extend(taken[1:])
+            self._shown = taken[0] if taken else None
+            return self._start(self._shown)
+
+    def _round_trip(self, finished: list[Delivery], queues: list[str]) -> list[Delivery]:
+        wanted = self._next_size() if queues else 0
+        acknowledged, entries = self._store.queues.acknowledge_and_fetch(
+            self.worker_id, [job.entry for job in finished], queues, run_at_now(), wanted
+        )
+        for job, done in zip(finished, acknowledged, strict=True):
+            if not done:
+                log.warning(
+                    "a job from %s finished, but another worker had already put it back (this"
+                    " worker was thought dead); it will run again",
+                    job.queue,
+                )
+        taken = [Delivery.of(self._store, self._settings, self.worker_id, e) for e in entries]
+        for delivery in taken:
+            delivery.batch = self
+        self._batch_began, self._batch_started = time.monotonic(), min(1, len(taken))
+        return taken
+
+    def _next_size(self) -> int:
+        """As many jobs as the last batch suggests take BATCH_SECONDS (1 to MAX_BATCH)."""
+        if self._batch_started:
+            per_job = (time.monotonic() - self._batch_began) / self._batch_started
+            self._size = max(1, min(MAX_BATCH, int(BATCH_SECONDS / max(per_job, 1e-6))))
+        return self._size
+
+    def known(self) -> list[bytes] | None:
+        """The entries this thread holds in flight (running, waiting, finished); None in the
+        middle of a round trip, when its in-flight list may hold jobs it has not heard of."""
+        with self._lock:
+            if self._in_round_trip:
+                return None
+            running = [self._current] if self._current is not None else []
+            return [job.entry for job in [*running, *self._held, *self._done]]
+
+    def give_back(self, if_running_for: float = 0.0) -> int:
+        """Put the jobs held but not started back on their queues for other workers; with
+        ``if_running_for``, only if the current job has run that many seconds. The working
+        record is set to the running job if it names another (a batch's record names its
+        first job). Returns how many jobs went back."""
+        with self._lock:
+            running = self._current
+            if if_running_for and (
+                running is None or time.time() - self._current_since < if_running_for
+            ):
+                return 0
+            held, self._held = [job.entry for job in self._held], deque()
+            show = running if running is not None and running is not self._shown else None
+            self._shown = show or self._shown
+            since = self._current_since
+        if not (held or show):
+            return 0
+        started = time.strftime(RUN_AT_FORMAT, time.gmtime(since))
+        return self._store.queues.give_back(
+            self.worker_id, held, show.entry if show else b"", started
+        )

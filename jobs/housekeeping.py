@@ -62,7 +62,7 @@ class Housekeeping:
 
     def _put_back_orphans(self) -> None:
         # Read Redis first, then what the slots run: a job a thread takes in between is then
-        # either not yet read here, or already known to its slot (see ThreadRunner).
+        # either not yet read here, or already known to its slot (see BatchFetcher.known).
         held_by = {
             worker_id: self._store.queues.inflight(worker_id)
             for worker_id in self._registration.worker_ids
@@ -71,7 +71,7 @@ class Housekeeping:
         for worker_id, entries in held_by.items():
             known = running.get(worker_id, [])
             if known is None:
-                continue  # this slot is taking its next job right now; look again next time
+                continue  # this slot is taking its next jobs right now; look again next time
             held = Counter(entries)
             held.subtract(known)
             for entry, count in held.items():

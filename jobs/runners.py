@@ -15,7 +15,6 @@ start a delivery in a slot, collect the ones that ended (and how). A slot is a w
 from __future__ import annotations
 
 import ctypes
-import functools
 import logging
 import os
 import queue
@@ -28,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from jobs.fetch import Delivery
+from jobs.fetch import BatchFetcher, Delivery
 
 CHILD_STOP_GRACE = 5.0
 log = logging.getLogger("jobs.worker")
@@ -58,67 +57,59 @@ class Running:
 
 class ThreadRunner:
     """N threads, one per slot. The worker's loop hands a job to an idle slot; from then on its
-    thread goes straight on to the next job, acknowledging one and taking the next in a
-    single round trip, until the queues run dry (or the worker pauses or stops) and the slot
-    is idle again. Fetching in parallel, one round trip per job, is what lets many threads
-    outrun a single loop fetching for all of them."""
+    thread goes straight on to the next job, taking them through its own
+    :class:`~jobs.fetch.BatchFetcher` (which acknowledges finished jobs and takes the next
+    ones in a single round trip, several at a time when they are quick), until the queues run
+    dry (or the worker pauses or stops) and the slot is idle again. Fetching in parallel, one
+    round trip per batch, is what lets many threads outrun a single loop fetching for all."""
 
     def __init__(
         self,
-        slots: list[str],
+        fetchers: list[BatchFetcher],
         perform: Callable[[Delivery], object],
         wake: Callable[[], None],
-        next_queues: Callable[[], list[str]],
         timeout_of: Callable[[Delivery], float | None],
     ) -> None:
         self._perform = perform
         self._wake = wake
-        self._next_queues = next_queues
         self._timeout_of = timeout_of
+        self._fetchers = {fetcher.worker_id: fetcher for fetcher in fetchers}
         # The loop thread and the job threads both read and change which slot runs what.
         self._lock = threading.Lock()
-        self._idle = list(slots)
+        self._idle = list(self._fetchers)
         self._running: dict[str, Running] = {}
-        self._fetching: set[str] = set()  # slots whose thread is taking its next job right now
         self._finished: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._inboxes: dict[str, queue.SimpleQueue[Delivery]] = {}
-        for slot in slots:
+        for slot, fetcher in self._fetchers.items():
             inbox: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
             self._inboxes[slot] = inbox
             # Daemon threads: a worker told to stop must not wait for a stuck job.
             thread = threading.Thread(
-                target=self._serve, args=(slot, inbox), daemon=True, name=f"job-{slot}"
+                target=self._serve, args=(slot, fetcher, inbox), daemon=True, name=f"job-{slot}"
             )
             thread.start()
 
-    def _serve(self, slot: str, inbox: queue.SimpleQueue[Delivery]) -> None:
+    def _serve(self, slot: str, fetcher: BatchFetcher, inbox: queue.SimpleQueue[Delivery]) -> None:
         while True:
             delivery: Delivery | None = inbox.get()
             while delivery is not None:
-                delivery.continue_with = functools.partial(self._continuing, slot)
+                queue_name = delivery.queue
                 try:
                     self._perform(delivery)
-                except Exception:  # Redis gone while settling: the job stays in flight, not lost
-                    log.exception("could not settle a job of %s", delivery.queue)
-                delivery = self._carry_on(slot, delivery.next_delivery)
+                    delivery = fetcher.next()
+                except Exception:  # Redis gone while settling: the jobs stay in flight, not lost
+                    log.exception("could not settle or fetch a job of %s", queue_name)
+                    delivery = None
+                self._carry_on(slot, delivery)
             self._finished.put(slot)
             self._wake()
 
-    def _continuing(self, slot: str) -> list[str]:
-        """Called as a job is acknowledged: the queues to take the slot's next job from."""
-        queues = self._next_queues()
-        if queues:
-            with self._lock:
-                self._fetching.add(slot)
-        return queues
-
-    def _carry_on(self, slot: str, delivery: Delivery | None) -> Delivery | None:
-        timeout = self._timeout_of(delivery) if delivery is not None else None
+    def _carry_on(self, slot: str, delivery: Delivery | None) -> None:
+        if delivery is None:
+            return
+        timeout = self._timeout_of(delivery)
         with self._lock:
-            self._fetching.discard(slot)
-            if delivery is not None:
-                self._running[slot] = Running(delivery, timeout)
-        return delivery
+            self._running[slot] = Running(delivery, timeout)
 
     def free_slots(self) -> list[str]:
         with self._lock:
@@ -129,21 +120,22 @@ class ThreadRunner:
             return dict(self._running)
 
     def known_entries(self) -> dict[str, list[bytes] | None]:
-        """What each busy slot holds in flight; None for a slot taking its next job right now
-        (its in-flight list may already hold a job this runner has not been told of)."""
-        with self._lock:
-            known: dict[str, list[bytes] | None] = {
-                slot: [job.delivery.entry] for slot, job in self._running.items()
-            }
-            for slot in self._fetching:
-                known[slot] = None
-        return known
+        """What each slot holds in flight; None for a slot taking its next jobs right now
+        (its in-flight list may already hold jobs this runner has not been told of)."""
+        return {slot: fetcher.known() for slot, fetcher in self._fetchers.items()}
 
     def start(self, slot: str, delivery: Delivery, timeout: float | None) -> None:
         with self._lock:
             self._idle.remove(slot)
             self._running[slot] = Running(delivery, timeout)
+        self._fetchers[slot].begin(delivery)
         self._inboxes[slot].put(delivery)
+
+    def give_back(self, if_running_for: float = 0.0) -> None:
+        """Each busy thread puts the jobs it holds but has not started back on their queues
+        (with ``if_running_for``: only a thread whose job has run that long)."""
+        for fetcher in self._fetchers.values():
+            fetcher.give_back(if_running_for)
 
     def collect(self) -> list[Finished]:
         done: list[Finished] = []
@@ -212,6 +204,9 @@ class ForkRunner:
 
     def overdue(self) -> set[str]:
         return set()  # an overdue child is killed instead (see collect)
+
+    def give_back(self, if_running_for: float = 0.0) -> None:
+        """A forking worker takes one job at a time: it holds none it has not started."""
 
     def known_entries(self) -> dict[str, list[bytes] | None]:
         return {self._slot: [self._child.delivery.entry]} if self._child else {}

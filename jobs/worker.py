@@ -25,7 +25,7 @@ import select
 import socket
 import time
 
-from jobs.fetch import Delivery, Fetcher, requeue_entry
+from jobs.fetch import BatchFetcher, Delivery, Fetcher, requeue_entry
 from jobs.hooks import Hooks, default_hooks
 from jobs.housekeeping import Housekeeping
 from jobs.job_loader import JobClassError, JobLoader
@@ -44,6 +44,9 @@ log = logging.getLogger("jobs.worker")
 WILDCARD_REFRESH = 1.0  # seconds; how soon a worker on "*" notices a queue nobody woke it for
 REDIS_ERRORS: tuple[type[Exception], ...] = (RedisUnavailable, *CONNECTION_ERRORS)
 MAX_RECONNECT_PAUSE = 2.0
+# A thread whose job has run this long gives back the jobs it took with it (checked once per
+# heartbeat), so quick jobs wait behind a slow one for about a heartbeat at most.
+SLOW_JOB = 1.0
 
 
 class QueueSelector:
@@ -107,9 +110,10 @@ class Worker:
         if self.fork_per_job:
             self.runner = ForkRunner(self.ids[0], self._run_in_child)
         else:
-            self.runner = ThreadRunner(
-                self.ids, self._perform, self._wake, self._queues_to_go_on_with, self._timeout_of
-            )
+            fetchers = [
+                BatchFetcher(store, settings, slot, self._queues_to_go_on_with) for slot in self.ids
+            ]
+            self.runner = ThreadRunner(fetchers, self._perform, self._wake, self._timeout_of)
         self._flags_shown: dict[str, set[str]] = {}
         self._next_housekeeping = 0.0
         self.scheduler: Scheduler | None = None
@@ -168,6 +172,7 @@ class Worker:
         """One round of the loop. Returns True when the worker should exit."""
         if time.monotonic() >= self._next_housekeeping:
             self.housekeeping.run()
+            self.runner.give_back(if_running_for=SLOW_JOB)
             self._next_housekeeping = time.monotonic() + self.settings.heartbeat_interval
         if self.scheduler is not None and time.monotonic() >= self._next_schedule:
             self._next_schedule = time.monotonic() + self.scheduler.tick()
@@ -179,6 +184,8 @@ class Worker:
         if self._finished():
             return True
         fetching = not (self.controls.stopping() or self.controls.paused)
+        if not fetching:
+            self.runner.give_back()  # jobs taken but not started: for other workers to run
         found_all = fetching and self._fill_free_slots()
         if self.interval == 0 and fetching and not found_all and not self.runner.running():
             return True
@@ -199,7 +206,7 @@ class Worker:
                 running.delivery.requeue("interrupted")
                 log.warning("put an unfinished job back on %s", running.delivery.queue)
             for worker_id in self.ids:  # anything else still in flight, e.g. a thread's last
-                for entry in self.store.queues.inflight(worker_id):
+                for entry in reversed(self.store.queues.inflight(worker_id)):  # keeps their order
                     requeue_entry(self.store, self.settings, worker_id, entry, "interrupted")
             self.registration.unregister()
         except REDIS_ERRORS as error:

@@ -29,8 +29,9 @@ key                            type    holds
 Our own additions, all under ``ns:jobs:`` so it is plain which keys are not Resque's:
 
 =============================  ======  ===========================================================
-``ns:jobs:inflight:ID``        list    jobs worker ID has taken and not finished; each entry is
-                                       JSON ``[queue, payload]``. A job leaves it only when done,
+``ns:jobs:inflight:ID``        list    jobs worker ID has taken and not finished (a thread may
+                                       hold a batch of quick ones); each entry is JSON
+                                       ``[queue, payload]``. A job leaves it only when done,
                                        failed or put back, so a killed worker loses nothing
 ``ns:jobs:heartbeats``         zset    worker id -> last heartbeat in Redis time (ms); how live
                                        workers find dead ones

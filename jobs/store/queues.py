@@ -82,17 +82,18 @@ class QueueStore:
         """Move the next job of the first non-empty queue in flight for ``worker_id``."""
         if not queues:
             return None
-        return self.acknowledge_and_fetch(worker_id, b"", queues, run_at)[1]
+        taken = self.acknowledge_and_fetch(worker_id, [], queues, run_at, wanted=1)[1]
+        return taken[0] if taken else None
 
     def acknowledge(self, worker_id: str, entry: bytes) -> bool:
         """The job is done: out of flight, counted. False if it was no longer in flight."""
-        return self.acknowledge_and_fetch(worker_id, entry, [], "")[0]
+        return self.acknowledge_and_fetch(worker_id, [entry], [], "", wanted=0)[0][0]
 
     def acknowledge_and_fetch(
-        self, worker_id: str, finished: bytes, queues: list[str], run_at: str
-    ) -> tuple[bool, bytes | None]:
-        """Acknowledge ``finished`` (unless empty) and take the next job, in one round trip:
-        what a busy worker does between two jobs."""
+        self, worker_id: str, finished: list[bytes], queues: list[str], run_at: str, wanted: int
+    ) -> tuple[list[bool], list[bytes]]:
+        """Acknowledge the ``finished`` entries and take up to ``wanted`` jobs, in one round
+        trip: what a busy worker does between two jobs (or two batches of quick jobs)."""
         keys = self._keys
         worker_keys = [
             keys.inflight(worker_id),
@@ -102,9 +103,31 @@ class QueueStore:
             keys.crashes,
             keys.history("processed", self._minute()),
         ]
-        queue_lists = [keys.queue(name) for name in queues]
+        queue_lists = [keys.queue(name) for name in queues] if wanted else []
         return self._scripts.fetch(
-            worker_keys, queue_lists, finished, HISTORY_SECONDS, run_at, queues
+            worker_keys,
+            queue_lists,
+            finished,
+            wanted,
+            HISTORY_SECONDS,
+            run_at,
+            queues if wanted else [],
+        )
+
+    def give_back(
+        self, worker_id: str, entries: list[bytes], running: bytes = b"", run_at: str = ""
+    ) -> int:
+        """Put jobs taken but not started back at the front of their queues, in order, and
+        show ``running`` (started at ``run_at``) as the worker's job (see lua/give_back.lua)."""
+        keys = self._keys
+        queues = [entry_parts(entry)[0] for entry in entries]
+        return self._scripts.give_back(
+            [keys.inflight(worker_id), keys.worker(worker_id), keys.queues]
+            + [keys.queue(queue) for queue in queues],
+            running,
+            run_at,
+            entries,
+            [keys.wakeup_channel(queue) for queue in queues],
         )
 
     def fail(self, worker_id: str, entry: bytes, record: bytes, keep: int) -> bool:

@@ -4,10 +4,15 @@ Every change that touches more than one key is one of these scripts, so Redis ap
 all-or-nothing: there is no moment at which a job is in two places, or in none. Each script
 receives every key it touches in ``KEYS[]`` (what Redis Cluster and replication expect) and
 documents its arguments at the top of its file.
+
+Redis scripts cannot call one another. A function two scripts share lives in ``lua/lib/``,
+and a script that needs it says ``-- include: NAME`` on a line of its own, which the loader
+replaces with ``lua/lib/NAME.lua``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -23,9 +28,18 @@ ScheduleOutcome = Literal["enqueued", "scheduled"]
 TickOutcome = Literal["enqueued", "taken", "started"]
 
 
+INCLUDE = re.compile(r"^-- include: (\w+)$", re.MULTILINE)
+
+
+def lua_source(name: str) -> str:
+    """The text of ``lua/NAME.lua``, with the library files it includes pasted in."""
+    text = (LUA_DIR / f"{name}.lua").read_text()
+    return INCLUDE.sub(lambda line: (LUA_DIR / "lib" / f"{line[1]}.lua").read_text(), text)
+
+
 def _load(client: redis.Redis, name: str) -> Script:
     # register_script sends EVALSHA and loads the script on the first NOSCRIPT reply.
-    return client.register_script((LUA_DIR / f"{name}.lua").read_text())
+    return client.register_script(lua_source(name))
 
 
 def _text(reply: object) -> str:
@@ -39,6 +53,7 @@ class Scripts:
         self._client = client
         self._enqueue = _load(client, "enqueue")
         self._fetch = _load(client, "fetch")
+        self._give_back = _load(client, "give_back")
         self._fail = _load(client, "fail")
         self._requeue = _load(client, "requeue")
         self._register = _load(client, "register")
@@ -63,17 +78,33 @@ class Scripts:
         self,
         worker_keys: list[str],
         queue_lists: list[str],
-        finished: bytes,
+        finished: list[bytes],
+        wanted: int,
         history_seconds: int,
         run_at: str,
         queues: list[str],
-    ) -> tuple[bool, bytes | None]:
-        """Acknowledge ``finished`` (if not empty), then take the next job; returns whether it
-        was acknowledged, and the next job's in-flight entry."""
-        acknowledged, entry = self._fetch(
-            keys=[*worker_keys, *queue_lists], args=[finished, history_seconds, run_at, *queues]
+    ) -> tuple[list[bool], list[bytes]]:
+        """Acknowledge the ``finished`` entries, then take up to ``wanted`` jobs; returns
+        whether each was acknowledged, and the in-flight entries taken."""
+        flags, taken = self._fetch(
+            keys=[*worker_keys, *queue_lists],
+            args=[history_seconds, run_at, wanted, len(finished), *finished, *queues],
         )
-        return bool(acknowledged), entry if isinstance(entry, bytes) else None
+        return [bool(flag) for flag in flags], [
+            entry for entry in taken if isinstance(entry, bytes)
+        ]
+
+    def give_back(
+        self,
+        keys: list[str],
+        running: bytes,
+        run_at: str,
+        entries: list[bytes],
+        channels: list[str],
+    ) -> int:
+        return int(
+            self._give_back(keys=keys, args=[running, run_at, len(entries), *entries, *channels])
+        )
 
     def fail(
         self, keys: list[str], entry: bytes, record: bytes, keep: int, history_seconds: int

@@ -14,6 +14,7 @@ from jobs.failures import failure_record
 from jobs.fetch import Fetcher
 from jobs.settings import Settings
 from jobs.store import Store
+from jobs.store.scripts import LUA_DIR, lua_source
 
 W = "host:100:high,low"
 OTHER = "host:200:high,low"
@@ -217,7 +218,66 @@ def test_fetcher_hands_over_a_delivery_with_queue_payload_and_entry(
     assert run_at <= time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-# -- acknowledge.lua ----------------------------------------------------------------------------
+def test_fetch_takes_a_batch_across_queues_in_priority_order(
+    store: Store, raw: redis.Redis
+) -> None:
+    store.queues.push("high", [P1, P2])
+    store.queues.push("low", [P3, P1])
+
+    acknowledged, taken = store.queues.acknowledge_and_fetch(W, [], ["high", "low"], RUN_AT, 3)
+
+    assert acknowledged == []
+    assert taken == [entry_of("high", P1), entry_of("high", P2), entry_of("low", P3)]
+    assert store.queues.inflight(W) == taken
+    assert raw.lrange("resque:queue:low", 0, -1) == [P1.decode()]
+    record = json.loads(raw.get(f"resque:worker:{W}"))  # type: ignore[arg-type]
+    assert record == {"queue": "high", "run_at": RUN_AT, "payload": json.loads(P1)}
+
+
+def test_fetch_takes_what_there_is_when_the_queues_hold_fewer_than_wanted(store: Store) -> None:
+    store.queues.push("high", [P1])
+
+    assert store.queues.acknowledge_and_fetch(W, [], ["high", "low"], RUN_AT, 16)[1] == [
+        entry_of("high", P1)
+    ]
+    assert store.queues.acknowledge_and_fetch(W, [], ["high", "low"], RUN_AT, 16)[1] == []
+
+
+def test_fetch_acknowledges_a_batch_counts_it_once_and_says_which_were_in_flight(
+    store: Store, raw: redis.Redis
+) -> None:
+    store.queues.push("high", [P1, P2, P3])
+    first, second, third = store.queues.acknowledge_and_fetch(W, [], ["high"], RUN_AT, 3)[1]
+    raw.hset("resque:jobs:crashes", hashlib.sha1(first).hexdigest(), 1)
+    assert requeue(store, second, "interrupted") == "requeued"  # someone put this one back
+
+    acknowledged, taken = store.queues.acknowledge_and_fetch(
+        W, [first, second, third], ["high"], RUN_AT, 2
+    )
+
+    assert acknowledged == [True, False, True]
+    assert taken == [entry_of("high", P2)]  # the one put back, taken again
+    assert store.queues.inflight(W) == taken
+    assert raw.get("resque:stat:processed") == "2"
+    assert raw.get(f"resque:stat:processed:{W}") == "2"
+    assert crash_count(raw, first) is None
+    [minute] = raw.keys("resque:jobs:history:processed:*")
+    assert raw.get(minute) == "2" and raw.ttl(minute) > 0
+
+
+def test_fetch_with_nothing_to_take_acknowledges_and_marks_the_worker_idle(
+    store: Store, raw: redis.Redis
+) -> None:
+    store.queues.push("high", [P1, P2])
+    taken = store.queues.acknowledge_and_fetch(W, [], ["high"], RUN_AT, 2)[1]
+
+    assert store.queues.acknowledge_and_fetch(W, taken, ["high"], RUN_AT, 0) == ([True, True], [])
+
+    assert store.queues.inflight(W) == []
+    assert not raw.exists(f"resque:worker:{W}")
+
+
+# -- acknowledging (fetch.lua) -----------------------------------------------------------------
 def test_acknowledge_removes_the_entry_marks_idle_and_counts(
     store: Store, raw: redis.Redis
 ) -> None:
@@ -474,6 +534,66 @@ def test_delivery_requeue_at_the_crash_limit_records_a_worker_died_failure(
     assert "died 1 times" in record["error"]
     assert record["payload"] == json.loads(P1)
     assert (record["queue"], record["worker"], record["id"]) == ("high", W, "aaa")
+
+
+# -- give_back.lua ------------------------------------------------------------------------------
+def test_give_back_puts_jobs_back_first_in_line_in_the_order_taken(
+    store: Store, raw: redis.Redis
+) -> None:
+    store.queues.push("high", [P1, P2])
+    store.queues.push("low", [P3])
+    running, *held = store.queues.acknowledge_and_fetch(W, [], ["high", "low"], RUN_AT, 3)[1]
+    store.queues.push("high", [P3])  # arrived meanwhile
+    with raw.pubsub() as wakeups:
+        wakeups.subscribe("resque:jobs:wakeup:high", "resque:jobs:wakeup:low")
+        for _ in range(2):
+            assert wakeups.get_message(timeout=5)["type"] == "subscribe"  # type: ignore[index]
+
+        assert store.queues.give_back(W, held) == 2
+
+        woken = {wakeups.get_message(timeout=5)["data"] for _ in range(2)}  # type: ignore[index]
+    assert woken == {"high", "low"}
+    assert raw.lrange("resque:queue:high", 0, -1) == [P2.decode(), P3.decode()]
+    assert raw.lrange("resque:queue:low", 0, -1) == [P3.decode()]
+    assert store.queues.inflight(W) == [running]
+    assert raw.hlen("resque:jobs:crashes") == 0
+    assert raw.smembers("resque:queues") == {"high", "low"}
+
+
+def test_give_back_leaves_alone_an_entry_no_longer_in_flight(
+    store: Store, raw: redis.Redis
+) -> None:
+    store.queues.push("high", [P1, P2])
+    first, second = store.queues.acknowledge_and_fetch(W, [], ["high"], RUN_AT, 2)[1]
+    assert store.queues.acknowledge(W, second)
+
+    assert store.queues.give_back(W, [first, second]) == 1
+
+    assert raw.lrange("resque:queue:high", 0, -1) == [P1.decode()]
+    assert store.queues.inflight(W) == []
+
+
+def test_give_back_shows_the_running_job_in_the_working_record(
+    store: Store, raw: redis.Redis
+) -> None:
+    store.queues.push("high", [P1, P2, P3])
+    first, second, third = store.queues.acknowledge_and_fetch(W, [], ["high"], RUN_AT, 3)[1]
+    assert store.queues.acknowledge(W, first)  # the batch's first job is done; the second runs
+
+    assert store.queues.give_back(W, [third], running=second, run_at="2026-11-26T19:40:00Z") == 1
+
+    record = json.loads(raw.get(f"resque:worker:{W}"))  # type: ignore[arg-type]
+    assert record == {"queue": "high", "run_at": "2026-11-26T19:40:00Z", "payload": json.loads(P2)}
+    assert store.queues.inflight(W) == [second]
+
+
+def test_scripts_that_include_a_library_get_its_text_in_place_of_the_include_line() -> None:
+    library = (LUA_DIR / "lib" / "working_record.lua").read_text()
+
+    for name in ("fetch", "give_back"):
+        source = lua_source(name)
+        assert library in source
+        assert "-- include:" not in source
 
 
 # -- register.lua, heartbeat.lua ----------------------------------------------------------------

@@ -204,6 +204,88 @@ def test_a_job_arriving_while_a_thread_worker_is_busy_runs_on_a_free_thread(
         assert worker.wait() == 0
 
 
+# -- batches of quick jobs in thread mode ------------------------------------------------------
+QUICK = [f"m{n}" for n in range(5)]
+
+
+def take_a_batch_with_a_slow_job(
+    redis_url: str, raw: redis.Redis, env: dict[str, str] | None = None
+) -> tuple[WorkerProcess, str]:
+    """A one-thread worker runs a quick job, so it takes its next jobs as a batch: the slow
+    ``Held("slow")`` first and five quick ones behind it, which it holds but cannot start."""
+    jobs.enqueue(Record, "warm-up")
+    jobs.enqueue(Held, "slow")
+    for token in QUICK:
+        jobs.enqueue(Record, token)
+    worker = WorkerProcess(redis_url, "--queue", "default", "--threads", "1", "--no-fork", env=env)
+    [worker_id] = worker.wait_registered(raw)
+    wait_for(lambda: started(raw), what="the slow job to start")
+    assert raw.llen(f"resque:jobs:inflight:{worker_id}") == 1 + len(QUICK)
+    return worker, worker_id
+
+
+def waiting_tokens(raw: redis.Redis) -> list[str]:
+    return [json.loads(p)["args"][0] for p in raw.lrange("resque:queue:default", 0, -1)]
+
+
+def test_quick_jobs_taken_with_a_slow_one_are_given_back_for_another_worker_to_run(
+    redis_url: str, raw: redis.Redis, client: Client
+) -> None:
+    first, first_id = take_a_batch_with_a_slow_job(redis_url, raw)
+    second = WorkerProcess(redis_url, "--queue", "default", "--threads", "1", "--no-fork")
+    try:
+        wait_for(lambda: done(raw) == ["warm-up", *QUICK], what="the quick jobs to run")
+        assert started(raw) == [f"slow {first.pid}"]  # still running, on the first worker
+        assert raw.llen(f"resque:jobs:inflight:{first_id}") == 1  # the slow job's entry
+        record = json.loads(raw.get(f"resque:worker:{first_id}"))  # type: ignore[arg-type]
+        assert record["payload"]["args"] == ["slow"]
+        release(raw, "slow")
+        wait_for(lambda: len(done(raw)) == 2 + len(QUICK), what="the slow job to finish")
+    finally:
+        for worker in (first, second):
+            worker.signal(signal.SIGQUIT)
+            assert worker.wait() == 0
+    assert raw.get("resque:stat:processed") == str(2 + len(QUICK))
+    assert raw.llen(f"resque:jobs:inflight:{first_id}") == 0
+
+
+def test_a_paused_thread_worker_gives_back_the_jobs_it_has_not_started_in_order(
+    redis_url: str, raw: redis.Redis, client: Client
+) -> None:
+    # Heartbeats far apart: no give-back for a slow job can happen during this test.
+    slow_heartbeat = {"JOBS_HEARTBEAT_INTERVAL": "30", "JOBS_DEAD_AFTER": "90"}
+    worker, worker_id = take_a_batch_with_a_slow_job(redis_url, raw, slow_heartbeat)
+    try:
+        worker.signal(signal.SIGUSR2)
+        wait_for(lambda: waiting_tokens(raw) == QUICK, what="the quick jobs back on the queue")
+        assert raw.llen(f"resque:jobs:inflight:{worker_id}") == 1  # the slow one, still running
+        release(raw, "slow")
+        worker.signal(signal.SIGCONT)
+        wait_for(lambda: len(done(raw)) == 2 + len(QUICK), what="every job done")
+        assert done(raw) == ["warm-up", "slow", *QUICK]
+    finally:
+        worker.signal(signal.SIGQUIT)
+        assert worker.wait() == 0
+    assert raw.hlen("resque:jobs:crashes") == 0
+
+
+def test_kill_9_of_a_thread_worker_holding_a_batch_loses_none_of_it(
+    redis_url: str, raw: redis.Redis, client: Client
+) -> None:
+    victim, _ = take_a_batch_with_a_slow_job(redis_url, raw)
+    victim.stop()  # kill -9, holding the slow job and the quick ones behind it
+    release(raw, "slow")
+    rescuer = WorkerProcess(redis_url, "--queue", "default", "--threads", "2")
+    try:
+        wait_for(
+            lambda: sorted(done(raw)) == sorted(["warm-up", "slow", *QUICK]),
+            what="every job to run after all",
+        )
+    finally:
+        rescuer.signal(signal.SIGQUIT)
+        assert rescuer.wait() == 0
+
+
 # -- kill -9: nothing is lost ------------------------------------------------------------------
 
 

@@ -1,65 +1,74 @@
--- fetch: take the next job from the first non-empty queue, in priority order, and move it
+-- fetch: take the next jobs from the first non-empty queues, in priority order, and move them
 -- into the worker's in-flight list in the same step. Because the move is atomic, there is no
 -- moment at which a job is in neither place: a worker killed right after this still "holds" the
--- job in Redis, and whoever finds the dead worker puts it back.
+-- jobs in Redis, and whoever finds the dead worker puts them back.
 --
--- It first acknowledges the job the worker just finished, if it names one, so that a busy
--- worker pays one round trip per job: "done with this one, give me the next". With no queues
--- it only acknowledges.
+-- It first acknowledges the jobs the worker finished since its last call, so that a busy worker
+-- pays one round trip per batch: "done with these, give me the next ones". A worker thread
+-- running quick jobs takes several at a time (see jobs/fetch.py, BatchFetcher); with nothing
+-- to take, it only acknowledges.
 --
--- Acknowledging: take the job out of the in-flight list, mark the worker idle and count it. If
--- the entry is no longer in flight (another worker decided this one was dead and put the job
--- back), nothing is counted: the job will run again, which at-least-once delivery allows.
+-- Acknowledging: take each job out of the in-flight list, mark the worker idle and count them.
+-- An entry no longer in flight (another worker decided this one was dead and put the job back)
+-- is not counted: the job will run again, which at-least-once delivery allows.
+--
+-- The worker's working record (worker:ID) shows the first job taken: a thread running a batch
+-- of quick jobs shows the batch's first job until its next call.
 --
 -- KEYS[1] the worker's in-flight list   KEYS[2] its working record (worker:ID)
 -- KEYS[3] stat:processed   KEYS[4] stat:processed:ID   KEYS[5] the crash counts hash
 -- KEYS[6] this minute's processed count   KEYS[7...] the queues' lists, highest priority first
--- ARGV[1] the in-flight entry of the job just finished, or ''   ARGV[2] seconds to keep the
--- minute's count   ARGV[3] the time to show as run_at   ARGV[4...] the queue names, in the
+-- ARGV[1] seconds to keep the minute's count   ARGV[2] the time to show as run_at
+-- ARGV[3] how many jobs to take (0: only acknowledge)   ARGV[4] how many finished entries follow
+-- ARGV[5...] the in-flight entries of the jobs just finished, then the queue names, in the
 -- same order as KEYS[7...]
--- Returns {acknowledged (1 or 0), the next job's in-flight entry (JSON [queue, payload]) or nil}.
+-- Returns {{1 or 0 for each finished entry: acknowledged?}, {the in-flight entries taken, each
+-- JSON [queue, payload], in queue order}}.
 
--- Is this payload a strict JSON object with a "class", that Resque could read? cjson also
--- accepts nan, inf and hex numbers, which no other JSON parser does; refuse those too (a hex
--- check on the raw text may also catch "0x" inside a string: then the record just shows it raw).
-local function is_job_object(payload)
-  local ok, decoded = pcall(cjson.decode, payload)
-  if not (ok and type(decoded) == 'table' and type(decoded['class']) == 'string') then
-    return false
-  end
-  return pcall(cjson.encode, decoded) and not string.find(payload, '[%[,:]%s*%-?0[xX]')
-end
+-- include: working_record
 
-local function acknowledge(entry)
-  if redis.call('LREM', KEYS[1], 1, entry) == 0 then return 0 end
-  redis.call('DEL', KEYS[2])
-  redis.call('INCR', KEYS[3])
-  redis.call('INCR', KEYS[4])
-  if redis.call('INCR', KEYS[6]) == 1 then redis.call('EXPIRE', KEYS[6], ARGV[2]) end
-  redis.call('HDEL', KEYS[5], redis.sha1hex(entry))
-  return 1
-end
+local finished = tonumber(ARGV[4])
+local first_queue_name = 5 + finished  -- where the queue names start in ARGV
 
-local function take_next()
-  for i = 7, #KEYS do
-    local payload = redis.call('LPOP', KEYS[i])
-    if payload then
-      local queue = ARGV[i - 3]
-      local entry = cjson.encode({queue, payload})
-      redis.call('RPUSH', KEYS[1], entry)
-      -- Resque's working record embeds the payload as a JSON object, and its web UI reads
-      -- payload.class. A payload that is not such an object (someone pushed garbage) is
-      -- embedded as {"raw": text}, the way failure records keep it, so Resque can still read it.
-      local embedded = payload
-      if not is_job_object(payload) then embedded = cjson.encode({raw = payload}) end
-      redis.call('SET', KEYS[2], '{"queue":' .. cjson.encode(queue) .. ',"run_at":'
-        .. cjson.encode(ARGV[3]) .. ',"payload":' .. embedded .. '}')
-      return entry
+local function acknowledge()
+  local flags, count = {}, 0
+  for i = 5, 4 + finished do
+    local entry = ARGV[i]
+    if redis.call('LREM', KEYS[1], 1, entry) == 1 then
+      redis.call('HDEL', KEYS[5], redis.sha1hex(entry))
+      count = count + 1
+      flags[#flags + 1] = 1
+    else
+      flags[#flags + 1] = 0
     end
   end
-  return false
+  if count > 0 then
+    redis.call('DEL', KEYS[2])
+    redis.call('INCRBY', KEYS[3], count)
+    redis.call('INCRBY', KEYS[4], count)
+    if redis.call('INCRBY', KEYS[6], count) == count then
+      redis.call('EXPIRE', KEYS[6], ARGV[1])
+    end
+  end
+  return flags
 end
 
-local acknowledged = 0
-if ARGV[1] ~= '' then acknowledged = acknowledge(ARGV[1]) end
-return {acknowledged, take_next()}
+local function take(wanted)
+  local taken = {}
+  for i = 7, #KEYS do
+    if #taken >= wanted then break end
+    local payloads = redis.call('LPOP', KEYS[i], wanted - #taken)
+    if payloads then
+      local queue = ARGV[first_queue_name + i - 7]
+      if #taken == 0 then
+        redis.call('SET', KEYS[2], working_record(queue, payloads[1], ARGV[2]))
+      end
+      for _, payload in ipairs(payloads) do taken[#taken + 1] = cjson.encode({queue, payload}) end
+    end
+  end
+  if #taken > 0 then redis.call('RPUSH', KEYS[1], unpack(taken)) end
+  return taken
+end
+
+local flags = acknowledge()
+return {flags, take(tonumber(ARGV[3]))}

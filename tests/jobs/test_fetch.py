@@ -1,0 +1,198 @@
+"""The batch fetcher of a worker thread: it takes quick jobs several at a time, acknowledges them
+with its next round trip, and gives back what it holds when asked; whatever it holds is in its
+in-flight list in Redis all along."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import redis
+
+from jobs import fetch
+from jobs.fetch import MAX_BATCH, BatchFetcher, Delivery, Fetcher
+from jobs.settings import Settings
+from jobs.store import Store, entry_parts
+
+W = "host:100-1:default"
+
+
+def payloads(count: int) -> list[bytes]:
+    return [
+        json.dumps({"class": "app.Job", "args": [n], "id": str(n)}).encode() for n in range(count)
+    ]
+
+
+def args_of(delivery: Delivery | None) -> int:
+    assert delivery is not None
+    return int(delivery.decoded().args[0])
+
+
+class Thread:
+    """Drives a BatchFetcher the way a worker thread does, with ``queues`` to pause it."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.queues = ["default"]
+        self.fetcher = BatchFetcher(store, settings, W, lambda: self.queues)
+        first = Fetcher(store, settings, lambda: self.queues).fetch(W)
+        assert first is not None
+        self.fetcher.begin(first)
+        self.current: Delivery | None = first
+
+    def finish_and_go_on(self) -> Delivery | None:
+        assert self.current is not None
+        assert self.current.acknowledge()
+        self.current = self.fetcher.next()
+        return self.current
+
+
+def processed(raw: redis.Redis) -> int:
+    return int(raw.get("resque:stat:processed") or 0)
+
+
+def in_flight(store: Store) -> list[bytes]:
+    return store.queues.inflight(W)
+
+
+def test_a_thread_running_quick_jobs_takes_the_next_ones_in_a_batch(
+    store: Store, settings: Settings, raw: redis.Redis
+) -> None:
+    store.queues.push("default", payloads(40))
+    thread = Thread(store, settings)
+
+    assert args_of(thread.finish_and_go_on()) == 1
+
+    assert len(in_flight(store)) == MAX_BATCH
+    assert [int(json.loads(entry_parts(e)[1])["args"][0]) for e in in_flight(store)] == list(
+        range(1, 1 + MAX_BATCH)
+    )
+    assert thread.fetcher.known() == in_flight(store)
+    assert processed(raw) == 1
+
+
+def test_acknowledgements_wait_for_the_round_trip_that_takes_the_next_batch(
+    store: Store, settings: Settings, raw: redis.Redis
+) -> None:
+    store.queues.push("default", payloads(40))
+    thread = Thread(store, settings)
+    thread.finish_and_go_on()  # job 0 acknowledged; jobs 1..16 taken
+
+    ran = [args_of(thread.current)]
+    for _ in range(MAX_BATCH - 1):
+        ran.append(args_of(thread.finish_and_go_on()))
+        assert processed(raw) == 1
+    assert len(thread.fetcher.known() or []) == MAX_BATCH  # running + finished, all in flight
+
+    assert args_of(thread.finish_and_go_on()) == 1 + MAX_BATCH
+
+    assert ran == list(range(1, 1 + MAX_BATCH))
+    assert processed(raw) == 1 + MAX_BATCH
+    assert thread.fetcher.known() == in_flight(store)
+
+
+def test_slow_jobs_are_taken_one_at_a_time(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch, "BATCH_SECONDS", 0.0)  # every job took longer than a batch may
+    store.queues.push("default", payloads(5))
+    thread = Thread(store, settings)
+
+    for n in range(1, 5):
+        assert args_of(thread.finish_and_go_on()) == n
+        assert len(in_flight(store)) == 1
+    assert thread.finish_and_go_on() is None
+    assert in_flight(store) == []
+
+
+def test_pausing_gives_back_what_the_thread_holds_in_order_and_acknowledges_what_it_ran(
+    store: Store, settings: Settings, raw: redis.Redis
+) -> None:
+    store.queues.push("default", payloads(5))
+    thread = Thread(store, settings)
+    thread.finish_and_go_on()  # runs job 1, holds 2, 3, 4
+    thread.queues = []  # the worker pauses (or stops)
+
+    assert thread.finish_and_go_on() is None
+
+    assert [json.loads(p)["args"] for p in raw.lrange("resque:queue:default", 0, -1)] == [
+        [2],
+        [3],
+        [4],
+    ]
+    assert in_flight(store) == [] and thread.fetcher.known() == []
+    assert processed(raw) == 2
+    assert not raw.exists(f"resque:worker:{W}")
+    assert raw.hlen("resque:jobs:crashes") == 0
+
+
+def test_a_slow_job_gives_back_the_jobs_taken_with_it_and_shows_in_the_working_record(
+    store: Store, settings: Settings, raw: redis.Redis
+) -> None:
+    store.queues.push("default", payloads(5))
+    thread = Thread(store, settings)
+    thread.finish_and_go_on()  # job 1 runs: the working record names it
+    running = thread.finish_and_go_on()  # job 2 runs: the record still names job 1
+    assert running is not None and args_of(running) == 2
+
+    assert thread.fetcher.give_back(if_running_for=60.0) == 0  # it has not run that long
+    assert len(in_flight(store)) == 4
+
+    assert thread.fetcher.give_back(if_running_for=1e-9) == 2
+
+    assert [json.loads(p)["args"] for p in raw.lrange("resque:queue:default", 0, -1)] == [[3], [4]]
+    record = json.loads(raw.get(f"resque:worker:{W}"))  # type: ignore[arg-type]
+    assert record["payload"]["args"] == [2]
+    assert sorted(thread.fetcher.known() or []) == sorted(in_flight(store))
+    assert thread.finish_and_go_on() is not None  # it goes on with the queue as it is now
+
+
+def test_a_job_put_back_meanwhile_by_another_worker_is_reported_and_not_counted(
+    store: Store, settings: Settings, raw: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    store.queues.push("default", payloads(3))
+    thread = Thread(store, settings)
+    assert thread.current is not None
+    assert store.queues.give_back(W, [thread.current.entry]) == 1  # as if this worker were dead
+
+    with caplog.at_level(logging.WARNING, logger="jobs.worker"):
+        assert args_of(thread.finish_and_go_on()) == 0  # the same job, taken again
+
+    assert "another worker had already put it back" in caplog.text
+    assert processed(raw) == 0
+
+
+def test_known_is_none_while_a_round_trip_may_be_taking_jobs(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.queues.push("default", payloads(3))
+    thread = Thread(store, settings)
+    seen: list[object] = []
+    real = store.queues.acknowledge_and_fetch
+
+    def spied(*args: object, **kwargs: object) -> object:
+        seen.append(thread.fetcher.known())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.queues, "acknowledge_and_fetch", spied)
+    thread.finish_and_go_on()
+
+    assert seen == [None]
+    assert thread.fetcher.known() == in_flight(store)
+
+
+def test_a_round_trip_that_fails_forgets_the_batch_so_housekeeping_puts_it_back(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.queues.push("default", payloads(3))
+    thread = Thread(store, settings)
+
+    def lost(*args: object, **kwargs: object) -> object:
+        raise redis.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(store.queues, "acknowledge_and_fetch", lost)
+    with pytest.raises(redis.ConnectionError):
+        thread.finish_and_go_on()
+
+    assert thread.fetcher.known() == []  # nothing held: its in-flight entries are orphans
+    assert len(in_flight(store)) == 1  # still in flight in Redis, where housekeeping finds it
