@@ -16,10 +16,16 @@ import time
 
 import redis
 
+from jobs.store.connection import NO_CLIENT_SETINFO
+
 DONE_KEY = "bench:done"
 PICKUP_KEY = "bench:pickup"
 
 _connection: tuple[int, redis.Redis] | None = None
+# Each new connection of redis-py 7 reads redis-py's version from the installed packages'
+# metadata (about 4 ms here) and sends CLIENT SETINFO. A forked child pays that for every job,
+# whichever queue forked it, so it would hide the queues' own costs. The job's connection is
+# made without it: this cost is redis-py's, not any queue's (see jobs/store/connection.py).
 
 
 def connection() -> redis.Redis:
@@ -27,7 +33,7 @@ def connection() -> redis.Redis:
     global _connection
     pid = os.getpid()
     if _connection is None or _connection[0] != pid:
-        _connection = (pid, redis.Redis.from_url(os.environ["REDIS_URL"]))
+        _connection = (pid, redis.Redis.from_url(os.environ["REDIS_URL"], **NO_CLIENT_SETINFO))
     return _connection[1]
 
 
