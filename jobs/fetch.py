@@ -228,10 +228,11 @@ class BatchFetcher:
         try:
             self.give_back()  # what it holds while pausing or stopping (nothing otherwise)
             taken = self._round_trip(finished, queues)
-        finally:
-            with self._lock:
-                self._in_round_trip = False
+        except BaseException:
+            self.forget()
+            raise
         with self._lock:
+            self._in_round_trip = False
             self._held.extend(taken[1:])
             self._shown = taken[0] if taken else None
             return self._start(self._shown)
@@ -260,6 +261,14 @@ class BatchFetcher:
             per_job = (time.monotonic() - self._batch_began) / self._batch_started
             self._size = max(1, min(MAX_BATCH, int(BATCH_SECONDS / max(per_job, 1e-6))))
         return self._size
+
+    def forget(self) -> None:
+        """Let go of every job this thread holds, after losing Redis while settling or fetching.
+        They are still in its in-flight list, where housekeeping finds them, now orphans, and
+        puts them back once Redis answers (finished ones run again: at least once)."""
+        with self._lock:
+            self._current, self._held, self._done = None, deque(), []
+            self._in_round_trip = False
 
     def known(self) -> list[bytes] | None:
         """The entries this thread holds in flight (running, waiting, finished); None in the

@@ -99,6 +99,7 @@ class ThreadRunner:
                     delivery = fetcher.next()
                 except Exception:  # Redis gone while settling: the jobs stay in flight, not lost
                     log.exception("could not settle or fetch a job of %s", queue_name)
+                    fetcher.forget()
                     delivery = None
                 self._carry_on(slot, delivery)
             self._finished.put(slot)

@@ -12,8 +12,10 @@ import redis
 
 from jobs import fetch
 from jobs.fetch import MAX_BATCH, BatchFetcher, Delivery, Fetcher
+from jobs.runners import ThreadRunner
 from jobs.settings import Settings
 from jobs.store import Store, entry_parts
+from tests.jobs.helpers import wait_for
 
 W = "host:100-1:default"
 
@@ -196,3 +198,28 @@ def test_a_round_trip_that_fails_forgets_the_batch_so_housekeeping_puts_it_back(
 
     assert thread.fetcher.known() == []  # nothing held: its in-flight entries are orphans
     assert len(in_flight(store)) == 1  # still in flight in Redis, where housekeeping finds it
+
+
+def test_a_thread_that_loses_redis_while_settling_lets_go_of_its_batch(
+    store: Store, settings: Settings
+) -> None:
+    store.queues.push("default", payloads(5))
+    fetcher = BatchFetcher(store, settings, W, lambda: ["default"])
+    performed: list[int] = []
+
+    def perform(delivery: Delivery) -> None:
+        performed.append(args_of(delivery))
+        if len(performed) == 2:  # job 1, the first of the batch: Redis is gone as it fails
+            raise redis.ConnectionError("Redis went away")
+        delivery.acknowledge()
+
+    runner = ThreadRunner([fetcher], perform, wake=lambda: None, timeout_of=lambda _: None)
+    first = Fetcher(store, settings, lambda: ["default"]).fetch(W)
+    assert first is not None
+    runner.start(W, first, None)
+
+    wait_for(runner.collect, what="the thread to give up and go idle")
+
+    assert performed == [0, 1]
+    assert runner.known_entries() == {W: []}  # job 1 was running, 2..4 held: orphans now
+    assert len(in_flight(store)) == 4  # still in flight in Redis, for housekeeping to put back
