@@ -11,12 +11,11 @@ time the harness stamped on the job just before enqueueing it.
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 
 import redis
-
-from jobs.store.connection import NO_CLIENT_SETINFO
 
 DONE_KEY = "bench:done"
 PICKUP_KEY = "bench:pickup"
@@ -25,7 +24,13 @@ _connection: tuple[int, redis.Redis] | None = None
 # Each new connection of redis-py 7 reads redis-py's version from the installed packages'
 # metadata (about 4 ms here) and sends CLIENT SETINFO. A forked child pays that for every job,
 # whichever queue forked it, so it would hide the queues' own costs. The job's connection is
-# made without it: this cost is redis-py's, not any queue's (see jobs/store/connection.py).
+# made without it: this cost is redis-py's, not any queue's. (This module must not import our
+# ``jobs`` package: RQ's child imports it afresh for every job, and would pay for that import.)
+NO_CLIENT_SETINFO: dict[str, None] = (
+    {"driver_info": None}
+    if "driver_info" in inspect.signature(redis.connection.AbstractConnection.__init__).parameters
+    else {"lib_name": None, "lib_version": None}
+)
 
 
 def connection() -> redis.Redis:
