@@ -42,6 +42,12 @@ def run_drain(bench: Bench, systems: list[System], sizes: Sizes) -> list[Measure
         for processes in (1, 2):
             name = f"drain-thread-{processes}"
             found.append(scenarios.drain(bench, system, "thread", processes, sizes.drain, name))
+        # The same single process, its threads kept on one CPU: the GIL then changes hands
+        # on one core instead of bouncing between two (see README, "How fast").
+        cpu = max(os.sched_getaffinity(0))
+        found.append(
+            scenarios.drain(bench, system, "thread", 1, sizes.drain, "drain-thread-1-cpu", cpu)
+        )
     return [m for m in found if m is not None]
 
 

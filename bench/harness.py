@@ -97,7 +97,8 @@ class Workers:
         self._bench = bench
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, command: list[str]) -> subprocess.Popen[bytes]:
+    def start(self, command: list[str], cpu: int | None = None) -> subprocess.Popen[bytes]:
+        """Start one worker; with ``cpu``, its threads may only run on that CPU."""
         with self.log.open("ab") as log:
             process = subprocess.Popen(
                 command,
@@ -111,6 +112,10 @@ class Workers:
             )
         self.processes.append(process)
         _running.add(self)
+        if cpu is not None:
+            # Popen returns once the interpreter is exec'd, before it starts any thread; the
+            # threads it starts later inherit this.
+            os.sched_setaffinity(process.pid, {cpu})
         return process
 
     @property

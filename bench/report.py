@@ -51,6 +51,13 @@ ROWS = [
         ">= 1.7x Huey",
         _at_least(1.7),
     ),
+    Row(
+        "drain, 1 process on one CPU",
+        "drain-thread-1-cpu",
+        "rate",
+        "Huey",
+        "(both on one CPU)",
+    ),
     Row("drain, fork per job", "drain-fork", "rate", "RQ", ">= 5x RQ", _at_least(5)),
     Row("drain, 1 at a time, no fork", "drain-simple", "rate", "RQ", "(RQ SimpleWorker)"),
     Row("pickup p50/p99, thread mode", "pickup-thread", "latency", "Huey", "<= 1 / 2 ms"),

@@ -76,9 +76,16 @@ def _timed(census: Census, count: int, run: Callable[[], object]) -> tuple[float
 
 
 def drain(
-    bench: Bench, system: System, mode: WorkerMode, processes: int, count: int, scenario: str
+    bench: Bench,
+    system: System,
+    mode: WorkerMode,
+    processes: int,
+    count: int,
+    scenario: str,
+    cpu: int | None = None,
 ) -> Measurement | None:
-    """Fill the queue with ``count`` no-op jobs, start the workers, time them emptying it."""
+    """Fill the queue with ``count`` no-op jobs, start the workers, time them emptying it
+    (with ``cpu``: one worker, kept on that CPU)."""
     command = system.worker_command(mode)
     if command is None:
         return None
@@ -87,7 +94,7 @@ def drain(
     census = Census(bench.redis)
     with Workers(bench) as workers:
         for _ in range(processes):
-            workers.start(command)
+            workers.start(command, cpu)
         _wait_for_done(census, workers, 1, START_TIMEOUT)
         start, cpu_start = census.snapshot(), _cpu(bench, workers)
         _wait_for_done(census, workers, count, START_TIMEOUT + count / SLOWEST_RATE)
@@ -97,7 +104,7 @@ def drain(
     return Measurement(
         scenario,
         system.name,
-        _describe(mode, processes),
+        _describe(mode, processes) + (f", on CPU {cpu}" if cpu is not None else ""),
         count,
         rate=jobs / (end.at - start.at),
         peak_rss_mib=[mib for mib in rss if mib is not None],
