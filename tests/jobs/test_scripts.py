@@ -587,12 +587,18 @@ def test_give_back_shows_the_running_job_in_the_working_record(
     assert store.queues.inflight(W) == [second]
 
 
-def test_scripts_that_include_a_library_get_its_text_in_place_of_the_include_line() -> None:
-    library = (LUA_DIR / "lib" / "working_record.lua").read_text()
+@pytest.mark.parametrize(
+    ("library", "scripts"),
+    [("working_record", ["fetch", "give_back"]), ("now", ["move_due", "retry", "schedule"])],
+)
+def test_scripts_that_include_a_library_get_its_text_in_place_of_the_include_line(
+    library: str, scripts: list[str]
+) -> None:
+    text = (LUA_DIR / "lib" / f"{library}.lua").read_text()
 
-    for name in ("fetch", "give_back"):
+    for name in scripts:
         source = lua_source(name)
-        assert library in source
+        assert text in source
         assert "-- include:" not in source
 
 

@@ -10,13 +10,10 @@
 -- ARGV[2 + 3(i-1)], ARGV[3 + 3(i-1)], ARGV[4 + 3(i-1)]: member i (JSON [queue, payload]),
 -- its queue name and that queue's wake-up channel
 -- Returns {jobs moved, now (ms), when the soonest job left is due (ms) or -1}.
-local now
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-else
-  local time = redis.call('TIME')
-  now = time[1] * 1000 + math.floor(time[2] / 1000)
-end
+
+-- include: now
+
+local now = now_ms(ARGV[1])
 local moved, woken = 0, {}
 for i = 1, #KEYS - 2 do
   local member, queue = ARGV[3 * i - 1], ARGV[3 * i]

@@ -9,14 +9,11 @@
 -- ARGV[3] ms until it is due   ARGV[4] seconds to keep the minute's counts
 -- ARGV[5] the scheduler's wake-up channel   ARGV[6] now in Unix ms (tests move time), or ''
 -- Returns 1 if the retry was scheduled, 0 if the job was no longer in flight.
+
+-- include: now
+
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
-local now
-if ARGV[6] ~= '' then
-  now = tonumber(ARGV[6])
-else
-  local time = redis.call('TIME')
-  now = time[1] * 1000 + math.floor(time[2] / 1000)
-end
+local now = now_ms(ARGV[6])
 redis.call('DEL', KEYS[2])
 for i = 3, 6 do redis.call('INCR', KEYS[i]) end
 for i = 9, 10 do

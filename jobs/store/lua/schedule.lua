@@ -7,13 +7,10 @@
 -- ARGV[6] when it is due, Unix ms, or '' to use ARGV[7]   ARGV[7] ms from Redis's now
 -- ARGV[8] now in Unix ms instead of Redis's clock (tests move time), or ''
 -- Returns 'enqueued' or 'scheduled'.
-local now
-if ARGV[8] ~= '' then
-  now = tonumber(ARGV[8])
-else
-  local time = redis.call('TIME')
-  now = time[1] * 1000 + math.floor(time[2] / 1000)
-end
+
+-- include: now
+
+local now = now_ms(ARGV[8])
 local due = now + tonumber(ARGV[7])
 if ARGV[6] ~= '' then due = tonumber(ARGV[6]) end
 if due <= now then
