@@ -12,12 +12,14 @@ replaces with ``lua/lib/NAME.lua``.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import redis
-from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 LUA_DIR = Path(__file__).parent / "lua"
 
@@ -37,9 +39,26 @@ def lua_source(name: str) -> str:
     return INCLUDE.sub(lambda line: (LUA_DIR / "lib" / f"{line[1]}.lua").read_text(), text)
 
 
-def _load(client: redis.Redis, name: str) -> Script:
-    # register_script sends EVALSHA and loads the script on the first NOSCRIPT reply.
-    return client.register_script(lua_source(name))
+class LuaScript:
+    """One script of ``lua/``, called by its SHA1 digest (EVALSHA), so its text crosses the
+    network only once: the first call that Redis answers with NOSCRIPT (a Redis just started,
+    or flushed with SCRIPT FLUSH) loads it, then tries again."""
+
+    def __init__(self, client: redis.Redis, name: str) -> None:
+        self._client = client
+        self.source = lua_source(name)
+        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
+
+    def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        try:
+            return self._client.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            self._client.script_load(self.source)
+            return self._client.evalsha(self.sha, len(keys), *keys, *args)
+
+
+def _load(client: redis.Redis, name: str) -> LuaScript:
+    return LuaScript(client, name)
 
 
 def _text(reply: object) -> str:

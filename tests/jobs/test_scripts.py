@@ -56,6 +56,19 @@ def requeue(
     )
 
 
+# -- loading ------------------------------------------------------------------------------------
+def test_a_script_redis_does_not_know_is_loaded_and_run_on_first_use(
+    store: Store, raw: redis.Redis
+) -> None:
+    store.queues.push("high", [P1])  # Redis knows enqueue.lua now
+    raw.script_flush()  # as after a restart without persistence
+
+    assert store.queues.push("high", [P2]) == 2
+
+    assert raw.lrange("resque:queue:high", 0, -1) == [P1.decode(), P2.decode()]
+    assert raw.script_exists(hashlib.sha1(lua_source("enqueue").encode()).hexdigest()) == [True]
+
+
 # -- push (enqueue.lua) -------------------------------------------------------------------------
 def test_push_appends_names_the_queue_and_returns_its_length(
     store: Store, raw: redis.Redis
