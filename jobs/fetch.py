@@ -239,6 +239,9 @@ class BatchFetcher:
 
     def _round_trip(self, finished: list[Delivery], queues: list[str]) -> list[Delivery]:
         wanted = self._next_size() if queues else 0
+        if not (finished or wanted):  # nothing to acknowledge or to take: no need to ask Redis
+            self._batch_started = 0
+            return []
         acknowledged, entries = self._store.queues.acknowledge_and_fetch(
             self.worker_id, [job.entry for job in finished], queues, run_at_now(), wanted
         )
