@@ -7,9 +7,11 @@ worker's code. cProfile would not do: it sees only the main thread, and the jobs
 Stacks outside the worker's loop and its job threads (start-up, imports) are left out.
 
 Only one thread runs Python at a time, so these samples are the worker's Python time: the
-summary gives it per job, how much of the time the GIL was held at all (near 100%: the process
-is GIL-bound, more threads cannot help), and the functions it went to: *self* (running, at the
-top of the stack) and *total* (anywhere on the stack), as shares of the samples.
+summary gives it per job, how much of the time the GIL was held at all, and the functions it
+went to: *self* (running, at the top of the stack) and *total* (anywhere on the stack), as
+shares of the samples. Near 100% would mean Python itself is the limit. Well under that, with
+the worker's CPU per job (the drain table) several times its Python per job, the rest goes to
+system calls and to threads waking one another to hand the GIL over.
 """
 
 from __future__ import annotations
