@@ -57,10 +57,6 @@ class LuaScript:
             return self._client.evalsha(self.sha, len(keys), *keys, *args)
 
 
-def _load(client: redis.Redis, name: str) -> LuaScript:
-    return LuaScript(client, name)
-
-
 def _text(reply: object) -> str:
     return reply.decode() if isinstance(reply, bytes) else str(reply)
 
@@ -70,23 +66,23 @@ class Scripts:
 
     def __init__(self, client: redis.Redis) -> None:
         self._client = client
-        self._enqueue = _load(client, "enqueue")
-        self._fetch = _load(client, "fetch")
-        self._give_back = _load(client, "give_back")
-        self._fail = _load(client, "fail")
-        self._requeue = _load(client, "requeue")
-        self._register = _load(client, "register")
-        self._heartbeat = _load(client, "heartbeat")
-        self._unregister = _load(client, "unregister")
-        self._retry_failure = _load(client, "retry_failure")
-        self._remove_queue = _load(client, "remove_queue")
-        self._trim_failed = _load(client, "trim_failed")
-        self._schedule = _load(client, "schedule")
-        self._move_due = _load(client, "move_due")
-        self._retry = _load(client, "retry")
-        self._enqueue_scheduled = _load(client, "enqueue_scheduled")
-        self._claim_tick = _load(client, "claim_tick")
-        self._forget_recurring = _load(client, "forget_recurring")
+        self._enqueue = LuaScript(client, "enqueue")
+        self._fetch = LuaScript(client, "fetch")
+        self._give_back = LuaScript(client, "give_back")
+        self._fail = LuaScript(client, "fail")
+        self._requeue = LuaScript(client, "requeue")
+        self._register = LuaScript(client, "register")
+        self._heartbeat = LuaScript(client, "heartbeat")
+        self._unregister = LuaScript(client, "unregister")
+        self._retry_failure = LuaScript(client, "retry_failure")
+        self._remove_queue = LuaScript(client, "remove_queue")
+        self._trim_failed = LuaScript(client, "trim_failed")
+        self._schedule = LuaScript(client, "schedule")
+        self._move_due = LuaScript(client, "move_due")
+        self._retry = LuaScript(client, "retry")
+        self._enqueue_scheduled = LuaScript(client, "enqueue_scheduled")
+        self._claim_tick = LuaScript(client, "claim_tick")
+        self._forget_recurring = LuaScript(client, "forget_recurring")
 
     def enqueue(
         self, queues: str, queue_list: str, queue: str, channel: str, payloads: list[bytes]
