@@ -28,11 +28,11 @@ def connect(url: str) -> redis.Redis:
     job: no ``CLIENT SETINFO`` (which costs two commands and, in redis-py 7, a package-metadata
     read of a few milliseconds) and no health-check PING.
     """
-    return redis.Redis.from_url(url, decode_responses=False, **NO_CLIENT_SETINFO)
+    return redis.Redis.from_url(url, decode_responses=False, **_NO_CLIENT_SETINFO)
 
 
 # How to switch CLIENT SETINFO off differs between redis-py versions.
-NO_CLIENT_SETINFO: dict[str, None] = (
+_NO_CLIENT_SETINFO: dict[str, None] = (
     {"driver_info": None}
     if "driver_info" in inspect.signature(redis.connection.AbstractConnection.__init__).parameters
     else {"lib_name": None, "lib_version": None}
