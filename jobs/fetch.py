@@ -27,7 +27,6 @@ from jobs.store import Store, entry_parts
 from jobs.store.scripts import RequeueOutcome, RequeueReason
 
 WORKER_DIED = "WorkerDied"
-RUN_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the working record's run_at, as Resque writes it
 # A worker thread takes as many jobs at a time as it expects to finish in BATCH_SECONDS, going
 # by how long its last batch took per job, and never more than MAX_BATCH: one at a time when
 # jobs are slow, up to MAX_BATCH when they take well under a few milliseconds each.
@@ -156,15 +155,15 @@ class Fetcher:
         self._queues = queues
 
     def fetch(self, worker_id: str) -> Delivery | None:
-        entry = self._store.queues.fetch(worker_id, self._queues(), run_at_now())
+        entry = self._store.queues.fetch(worker_id, self._queues(), run_at())
         if entry is None:
             return None
         return Delivery.of(self._store, self._settings, worker_id, entry)
 
 
-def run_at_now() -> str:
-    """Now, as Resque's working record shows when a job started."""
-    return time.strftime(RUN_AT_FORMAT, time.gmtime())
+def run_at(when: float | None = None) -> str:
+    """A ``time.time()`` (default: now), as Resque's working record shows when a job started."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
 class BatchFetcher:
@@ -226,7 +225,8 @@ class BatchFetcher:
             self._in_round_trip = True
             finished, self._done, self._current = self._done, [], None
         try:
-            self.give_back()  # what it holds while pausing or stopping (nothing otherwise)
+            if not queues:  # pausing or stopping: what it holds goes back for other workers
+                self.give_back()
             taken = self._round_trip(finished, queues)
         except BaseException:
             self.forget()
@@ -243,7 +243,7 @@ class BatchFetcher:
             self._batch_started = 0
             return []
         acknowledged, entries = self._store.queues.acknowledge_and_fetch(
-            self.worker_id, [job.entry for job in finished], queues, run_at_now(), wanted
+            self.worker_id, [job.entry for job in finished], queues, run_at(), wanted
         )
         for job, done in zip(finished, acknowledged, strict=True):
             if not done:
@@ -299,7 +299,6 @@ class BatchFetcher:
             since = self._current_since
         if not (held or show):
             return 0
-        started = time.strftime(RUN_AT_FORMAT, time.gmtime(since))
         return self._store.queues.give_back(
-            self.worker_id, held, show.entry if show else b"", started
+            self.worker_id, held, show.entry if show else b"", run_at(since)
         )
