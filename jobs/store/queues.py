@@ -94,6 +94,8 @@ class QueueStore:
     ) -> tuple[list[bool], list[bytes]]:
         """Acknowledge the ``finished`` entries and take up to ``wanted`` jobs, in one round
         trip: what a busy worker does between two jobs (or two batches of quick jobs)."""
+        if not wanted:
+            queues = []  # nothing to take: the script needs no queue
         keys = self._keys
         worker_keys = [
             keys.inflight(worker_id),
@@ -103,7 +105,7 @@ class QueueStore:
             keys.crashes,
             keys.history("processed", self._minute()),
         ]
-        queue_lists = [keys.queue(name) for name in queues] if wanted else []
+        queue_lists = [keys.queue(name) for name in queues]
         return self._scripts.fetch(
             worker_keys,
             queue_lists,
@@ -111,7 +113,7 @@ class QueueStore:
             wanted,
             HISTORY_SECONDS,
             run_at,
-            queues if wanted else [],
+            queues,
         )
 
     def give_back(
