@@ -182,9 +182,15 @@ class BatchFetcher:
     """
 
     def __init__(
-        self, store: Store, settings: Settings, worker_id: str, queues: Callable[[], list[str]]
+        self,
+        store: Store,
+        settings: Settings,
+        worker_id: str,
+        queues: Callable[[], list[str]],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store, self._settings, self.worker_id = store, settings, worker_id
+        self._clock = clock  # times the jobs, to size the next batch
         self._queues = queues  # where to take the next jobs from; [] while paused or stopping
         self._lock = threading.Lock()
         self._current: Delivery | None = None
@@ -193,7 +199,7 @@ class BatchFetcher:
         self._held: deque[Delivery] = deque()  # taken, not started
         self._done: list[Delivery] = []  # finished, not yet acknowledged
         self._in_round_trip = False
-        self._batch_began, self._batch_started = time.monotonic(), 0
+        self._batch_began, self._batch_started = clock(), 0
         self._size = 1
 
     def begin(self, delivery: Delivery) -> None:
@@ -202,7 +208,7 @@ class BatchFetcher:
         with self._lock:
             self._start(delivery)
             self._shown = delivery
-        self._batch_began, self._batch_started = time.monotonic(), 1
+        self._batch_began, self._batch_started = self._clock(), 1
 
     def _start(self, delivery: Delivery | None) -> Delivery | None:
         self._current, self._current_since = delivery, time.time()
@@ -255,13 +261,16 @@ class BatchFetcher:
         taken = [Delivery.of(self._store, self._settings, self.worker_id, e) for e in entries]
         for delivery in taken:
             delivery.batch = self
-        self._batch_began, self._batch_started = time.monotonic(), min(1, len(taken))
+        self._batch_began, self._batch_started = self._clock(), min(1, len(taken))
         return taken
 
     def _next_size(self) -> int:
-        """As many jobs as the last batch suggests take BATCH_SECONDS (1 to MAX_BATCH)."""
+        """As many jobs as the last batch suggests take BATCH_SECONDS (1 to MAX_BATCH), unless
+        the settings fix the size."""
+        if self._settings.batch_size:
+            return self._settings.batch_size
         if self._batch_started:
-            per_job = (time.monotonic() - self._batch_began) / self._batch_started
+            per_job = (self._clock() - self._batch_began) / self._batch_started
             self._size = max(1, min(MAX_BATCH, int(BATCH_SECONDS / max(per_job, 1e-6))))
         return self._size
 

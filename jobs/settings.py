@@ -16,6 +16,10 @@ variable                       default     meaning
 ``JOBS_CRASH_LIMIT``           3           a job running when this many workers died is
                                            failed instead of being put back again
 ``JOBS_FAILED_RETENTION_DAYS`` 30          failure records older than this are dropped
+``JOBS_BATCH_SIZE``            (auto)      jobs a worker thread takes per round trip; unset:
+                                           as many as it expects to run in 50 ms (1 to 16),
+                                           judged by its last batch. A fixed number makes the
+                                           batches predictable (the tests use it)
 ``JOBS_SCHEDULER``             1           0: workers do not run the scheduler loop (run
                                            ``python -m jobs scheduler`` on its own instead)
 ``JOBS_SCHEDULE``              (none)      a TOML file of recurring schedules (see
@@ -40,6 +44,7 @@ class Settings:
     dead_after: float = 30.0
     crash_limit: int = 3
     failed_retention_days: float = 30.0
+    batch_size: int | None = None  # None: judged by how quick the jobs are (see jobs.fetch)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -54,6 +59,7 @@ class Settings:
             dead_after=float(env.get("JOBS_DEAD_AFTER", 30.0)),
             crash_limit=int(env.get("JOBS_CRASH_LIMIT", 3)),
             failed_retention_days=float(env.get("JOBS_FAILED_RETENTION_DAYS", 30)),
+            batch_size=_positive_int_or_none(env.get("JOBS_BATCH_SIZE")),
             environ=dict(env),
         )
 
@@ -64,3 +70,13 @@ class Settings:
         from jobs.project_redis import ProjectRedis, default_var_dir
 
         return ProjectRedis(default_var_dir()).ensure_running()
+
+
+def _positive_int_or_none(value: str | None) -> int | None:
+    """An optional count from the environment: unset or empty is None; else at least 1."""
+    if not value:
+        return None
+    count = int(value)
+    if count < 1:
+        raise ValueError(f"expected a whole number of 1 or more, not {value!r}")
+    return count

@@ -13,6 +13,15 @@ from jobs.client import Client, set_default_client
 from jobs.local_redis import PrivateRedis
 from jobs.settings import Settings
 from jobs.store import Store
+from tests.jobs.helpers import stop_leftover_processes
+
+
+@pytest.fixture(autouse=True)
+def no_process_outlives_its_test() -> Iterator[None]:
+    """A test that fails halfway must not leave its workers running (they would go on
+    working someone's Redis, or wait for one, for good)."""
+    yield
+    stop_leftover_processes()
 
 
 @pytest.fixture(scope="session")

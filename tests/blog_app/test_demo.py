@@ -14,7 +14,7 @@ import requests
 
 from jobs.local_redis import free_port
 from jobs.project_redis import ProjectRedis
-from tests.jobs.helpers import ROOT, wait_for
+from tests.jobs.helpers import ROOT, start_process, wait_for
 
 
 def _answers(url: str) -> bool:
@@ -29,7 +29,7 @@ def test_the_demo_serves_the_seeded_blog_and_ctrl_c_stops_everything(tmp_path: P
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     env.update(JOBS_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
     command = [sys.executable, "-m", "blog_app.demo", "--port", str(port), "--articles", "2"]
-    demo = subprocess.Popen(
+    demo = start_process(
         [*command, "--comments", "3"], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, like a terminal's foreground job

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,12 +11,43 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
+# Every process a test starts through start_process, so that none outlives its test (see
+# stop_leftover_processes, which an autouse fixture in tests/conftest.py calls after each test).
+_STARTED: list[tuple[subprocess.Popen[bytes], bool]] = []
+
+
+def start_process(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """``subprocess.Popen(command, **options)``, stopped after the test even if the test fails
+    before it stops the process itself."""
+    process: subprocess.Popen[bytes] = subprocess.Popen(command, **options)
+    _STARTED.append((process, bool(options.get("start_new_session"))))
+    return process
+
+
+def stop_leftover_processes() -> list[str]:
+    """Kill -9 every process started with :func:`start_process` that is still running (its
+    whole process group if it has one of its own); returns their command lines."""
+    leftovers = []
+    while _STARTED:
+        process, own_group = _STARTED.pop()
+        if process.poll() is None:
+            leftovers.append(" ".join(map(str, process.args)))  # type: ignore[arg-type]
+            with contextlib.suppress(ProcessLookupError):
+                if own_group:
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:
+                    process.kill()
+            process.wait(10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    return leftovers
 
 
 def wait_for(condition: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
@@ -44,7 +76,7 @@ class WorkerProcess:
             **(env or {}),
         }
         command = [sys.executable, "-m", "jobs", "work", *args]
-        self.process = subprocess.Popen(
+        self.process = start_process(
             command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         self.pid = self.process.pid

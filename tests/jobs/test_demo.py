@@ -13,7 +13,7 @@ from pathlib import Path
 import redis
 
 from jobs.project_redis import ProjectRedis
-from tests.jobs.helpers import ROOT, wait_for
+from tests.jobs.helpers import ROOT, start_process, wait_for
 
 
 def _running(pid: int) -> bool:
@@ -27,7 +27,7 @@ def _running(pid: int) -> bool:
 def test_the_demo_runs_jobs_and_ctrl_c_stops_everything_it_started(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update(JOBS_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1", JOBS_HEARTBEAT_INTERVAL="0.2")
-    demo = subprocess.Popen(
+    demo = start_process(
         [sys.executable, "-m", "jobs", "demo", "--rate", "20"],
         cwd=ROOT,
         env=env,

@@ -4,6 +4,7 @@ in-flight list in Redis all along."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
@@ -31,12 +32,25 @@ def args_of(delivery: Delivery | None) -> int:
     return int(delivery.decoded().args[0])
 
 
+class StepClock:
+    """A clock that moves ``step`` seconds each time it is read: how long every job seems to
+    take, whatever the machine is doing (0: every job is instant)."""
+
+    def __init__(self, step: float = 0.0) -> None:
+        self.step, self.now = step, 0.0
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
 class Thread:
     """Drives a BatchFetcher the way a worker thread does, with ``queues`` to pause it."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, job_seconds: float = 0.0) -> None:
         self.queues = ["default"]
-        self.fetcher = BatchFetcher(store, settings, W, lambda: self.queues)
+        clock = StepClock(job_seconds)
+        self.fetcher = BatchFetcher(store, settings, W, lambda: self.queues, clock)
         first = Fetcher(store, settings, lambda: self.queues).fetch(W)
         assert first is not None
         self.fetcher.begin(first)
@@ -93,18 +107,38 @@ def test_acknowledgements_wait_for_the_round_trip_that_takes_the_next_batch(
     assert thread.fetcher.known() == in_flight(store)
 
 
-def test_slow_jobs_are_taken_one_at_a_time(
-    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(fetch, "BATCH_SECONDS", 0.0)  # every job took longer than a batch may
+def test_slow_jobs_are_taken_one_at_a_time(store: Store, settings: Settings) -> None:
     store.queues.push("default", payloads(5))
-    thread = Thread(store, settings)
+    thread = Thread(store, settings, job_seconds=fetch.BATCH_SECONDS * 2)
 
     for n in range(1, 5):
         assert args_of(thread.finish_and_go_on()) == n
         assert len(in_flight(store)) == 1
     assert thread.finish_and_go_on() is None
     assert in_flight(store) == []
+
+
+def test_jobs_of_middling_speed_are_taken_as_many_as_fit_in_a_batchs_time(
+    store: Store, settings: Settings
+) -> None:
+    store.queues.push("default", payloads(40))
+    thread = Thread(store, settings, job_seconds=fetch.BATCH_SECONDS / 4.5)  # 4.5 fit: take 4
+
+    thread.finish_and_go_on()
+
+    assert len(in_flight(store)) == 4
+
+
+def test_a_fixed_batch_size_in_the_settings_wins_over_the_jobs_speed(
+    store: Store, settings: Settings
+) -> None:
+    store.queues.push("default", payloads(40))
+    fixed = dataclasses.replace(settings, batch_size=3)
+    thread = Thread(store, fixed, job_seconds=fetch.BATCH_SECONDS * 2)  # slow: one at a time
+
+    thread.finish_and_go_on()
+
+    assert len(in_flight(store)) == 3
 
 
 def test_pausing_gives_back_what_the_thread_holds_in_order_and_acknowledges_what_it_ran(

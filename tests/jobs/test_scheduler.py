@@ -22,7 +22,7 @@ from jobs.scheduler import Scheduler
 from jobs.settings import Settings
 from jobs.store import Store
 from jobs.store.scheduled import make_entry
-from tests.jobs.helpers import ROOT, WorkerProcess, done, wait_for
+from tests.jobs.helpers import ROOT, WorkerProcess, done, start_process, wait_for
 from tests.jobs.sample_jobs import Record
 
 IMPORTS = {"JOBS_IMPORT": "tests.jobs.sample_jobs,tests.jobs.retry_jobs"}
@@ -33,7 +33,7 @@ class SchedulerProcess:
 
     def __init__(self, redis_url: str, *args: str) -> None:
         environment = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1", **IMPORTS}
-        self.process = subprocess.Popen(
+        self.process = start_process(
             [sys.executable, "-m", "jobs", "scheduler", *args],
             cwd=ROOT,
             env=environment,

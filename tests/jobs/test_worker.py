@@ -211,13 +211,18 @@ QUICK = [f"m{n}" for n in range(5)]
 def take_a_batch_with_a_slow_job(
     redis_url: str, raw: redis.Redis, env: dict[str, str] | None = None
 ) -> tuple[WorkerProcess, str]:
-    """A one-thread worker runs a quick job, so it takes its next jobs as a batch: the slow
-    ``Held("slow")`` first and five quick ones behind it, which it holds but cannot start."""
+    """A one-thread worker runs a job, then takes its next jobs as a batch: the slow
+    ``Held("slow")`` first and five quick ones behind it, which it holds but cannot start.
+    The batch's size is fixed: left to the worker, it would depend on how fast the warm-up
+    ran, which a busy machine changes."""
     jobs.enqueue(Record, "warm-up")
     jobs.enqueue(Held, "slow")
     for token in QUICK:
         jobs.enqueue(Record, token)
-    worker = WorkerProcess(redis_url, "--queue", "default", "--threads", "1", "--no-fork", env=env)
+    batch = {"JOBS_BATCH_SIZE": str(1 + len(QUICK)), **(env or {})}
+    worker = WorkerProcess(
+        redis_url, "--queue", "default", "--threads", "1", "--no-fork", env=batch
+    )
     [worker_id] = worker.wait_registered(raw)
     wait_for(lambda: started(raw), what="the slow job to start")
     assert raw.llen(f"resque:jobs:inflight:{worker_id}") == 1 + len(QUICK)

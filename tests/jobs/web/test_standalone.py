@@ -12,14 +12,14 @@ from base64 import b64encode
 import pytest
 
 from jobs.local_redis import free_port
-from tests.jobs.helpers import ROOT, wait_for
+from tests.jobs.helpers import ROOT, start_process, wait_for
 
 
 def start(redis_url: str, *args: str, **env: str) -> subprocess.Popen[bytes]:
     # The password comes from the test alone, never from the environment the tests run in.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("JOBS_WEB_")}
     environment = {**inherited, "REDIS_URL": redis_url, **env}
-    return subprocess.Popen(
+    return start_process(
         [sys.executable, "-m", "jobs", "web", *args],
         cwd=ROOT,
         env=environment,
