@@ -62,6 +62,8 @@ class Payload:
             body = json.loads(data, parse_constant=_refuse_constant)
         except ValueError as error:
             raise PayloadError(f"the payload is not JSON ({error}): {preview(data)}") from None
+        except RecursionError:  # nested deeper than Python's parser goes: refuse, never crash
+            raise PayloadError(f"the payload nests too deep to read: {preview(data)}") from None
         if not isinstance(body, dict):
             raise PayloadError(f"the payload is not a JSON object: {preview(data)}")
         class_name, args = body.get("class"), body.get("args", [])

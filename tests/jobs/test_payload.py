@@ -115,6 +115,13 @@ def test_decode_refuses_an_unreadable_payload_saying_why_and_showing_it(
     assert message.endswith(data.decode("utf-8", "replace"))
 
 
+def test_decode_refuses_a_payload_nested_deeper_than_the_parser_goes() -> None:
+    deep = b'{"class":"app.Job","args":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+    with pytest.raises(PayloadError, match="nests too deep"):
+        Payload.decode(deep)
+
+
 def test_decode_error_shows_only_the_start_of_a_long_payload() -> None:
     data = b"[" + b"1," * 1000 + b"1]"
 
