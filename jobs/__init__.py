@@ -34,6 +34,7 @@ from jobs.job import Job, NotAJobError
 from jobs.payload import PayloadTooLarge
 from jobs.retries import Retry
 from jobs.settings import Settings
+from jobs.status import JobStatus
 from jobs.store import RedisUnavailable
 from jobs.waiting import WaitingJobs
 from jobs.worker import Worker
@@ -44,6 +45,7 @@ __all__ = [
     "Failures",
     "Job",
     "JobArgumentError",
+    "JobStatus",
     "NotAJobError",
     "PayloadTooLarge",
     "RedisUnavailable",
@@ -66,6 +68,7 @@ __all__ = [
     "schedule",
     "set_default_client",
     "size",
+    "status",
 ]
 
 
@@ -88,6 +91,12 @@ def enqueue_many(job_class: type, many_args: Iterable[Sequence[Any]]) -> list[st
 def dequeue(job_class: type, *args: Any) -> int:
     """Remove waiting jobs of this class with exactly these arguments; returns how many."""
     return default_client().dequeue(job_class, *args)
+
+
+def status(job_id: str) -> JobStatus | None:
+    """What last happened to a job, by the id ``enqueue`` returned: its state (running, done,
+    failed, retrying, waiting), times and error. None until a worker takes it."""
+    return default_client().status(job_id)
 
 
 def queues() -> list[str]:

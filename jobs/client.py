@@ -23,6 +23,7 @@ from jobs.hooks import EnqueueCall, Hooks, default_hooks
 from jobs.job import class_name_of, queue_of
 from jobs.payload import Payload, PayloadError, encode
 from jobs.settings import Settings
+from jobs.status import JobStatus
 from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store, redact
 from jobs.waiting import RecurringState, WaitingJobs, recurring_states, unix_seconds
 
@@ -169,6 +170,12 @@ class Client:
                     continue
             start += len(page)
         return found
+
+    def status(self, job_id: str) -> JobStatus | None:
+        """What last happened to the job with this id (see :mod:`jobs.status`). None when it
+        has no status: no worker has taken it yet, its status has expired, or no such job."""
+        fields = self.store.status.read(job_id)
+        return JobStatus.from_fields(job_id, fields) if fields else None
 
     def queues(self) -> list[str]:
         return self.store.queues.names()

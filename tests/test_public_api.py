@@ -19,6 +19,7 @@ EXPECTED = {
     "Failures",
     "Job",
     "JobArgumentError",
+    "JobStatus",
     "NotAJobError",
     "PayloadTooLarge",
     "RedisUnavailable",
@@ -41,6 +42,7 @@ EXPECTED = {
     "schedule",
     "set_default_client",
     "size",
+    "status",
 }
 
 

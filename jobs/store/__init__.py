@@ -18,6 +18,7 @@ from jobs.store.queues import QueueStore, WakeupSubscription, entry_parts
 from jobs.store.scheduled import ScheduledStore
 from jobs.store.scripts import Scripts
 from jobs.store.stats import StatsStore
+from jobs.store.status import STATUS_SECONDS, StatusStore
 from jobs.store.workers import WorkerStore
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "RedisUnavailable",
     "ScheduledStore",
     "StatsStore",
+    "StatusStore",
     "Store",
     "WakeupSubscription",
     "WorkerStore",
@@ -39,19 +41,20 @@ __all__ = [
 
 class Store:
     """One Redis connection and namespace, seen as queues, workers, failures and the jobs
-    waiting for a time (scheduled, retries, recurring ticks)."""
+    waiting for a time (scheduled, retries, recurring ticks), and each job's status."""
 
     def __init__(self, url: str, namespace: str = "resque") -> None:
         self.url = url
         self.client: redis.Redis = connect(url)
         self.keys = Keys(namespace)
-        scripts = Scripts(self.client)
+        scripts = Scripts(self.client, self.keys.status_prefix, STATUS_SECONDS)
         self.workers = WorkerStore(self.client, self.keys, scripts)
         self.clock = RedisClock(self.workers.now_ms)
         self.queues = QueueStore(self.client, self.keys, scripts, self.clock.minute)
         self.failures = FailureStore(self.client, self.keys, scripts)
         self.stats = StatsStore(self.client, self.keys)
         self.scheduled = ScheduledStore(self.client, self.keys, scripts, self.clock.minute)
+        self.status = StatusStore(self.client, self.keys)
 
     def stat(self, name: str) -> int:
         """A Resque counter: ``processed`` or ``failed``."""

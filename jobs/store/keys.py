@@ -46,6 +46,13 @@ Our own additions, all under ``ns:jobs:`` so it is plain which keys are not Resq
 ``ns:jobs:history:STAT:MINUTE`` string jobs processed (or failed) in one minute, MINUTE being
                                        Unix time // 60; expires after two hours (the monitor's
                                        chart)
+``ns:jobs:status:JOB_ID``      hash    what last happened to a job, by its id: ``state``
+                                       (``running``, ``done``, ``failed``, ``retrying``, or
+                                       ``waiting`` when put back), ``queue``, ``class``, and
+                                       ``enqueued_at``, ``started_at``, ``finished_at``,
+                                       ``retry_at``, ``updated_at`` (Unix ms), ``error``;
+                                       written by the scripts that take and settle jobs,
+                                       expires a day after its last change
 ``ns:jobs:scheduled``          zset    delayed jobs (``enqueue_at``/``enqueue_in``): each member is
                                        JSON ``[queue, payload]`` like an in-flight entry, scored by
                                        when it is due, in Redis time (ms)
@@ -134,6 +141,14 @@ class Keys:
     def wakeup_pattern(self) -> str:
         """Matches every queue's wake-up channel (for workers on ``*``)."""
         return self._key("jobs", "wakeup", "*")
+
+    @property
+    def status_prefix(self) -> str:
+        """What a job's status key starts with: the Lua scripts add the job's id to it."""
+        return self._key("jobs", "status", "")
+
+    def status(self, job_id: str) -> str:
+        return self.status_prefix + job_id
 
     def history(self, stat: str, minute: int) -> str:
         """The count of ``stat`` (processed or failed) in one minute (Unix time // 60)."""

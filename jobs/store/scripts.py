@@ -62,10 +62,15 @@ def _text(reply: object) -> str:
 
 
 class Scripts:
-    """One typed method per Lua script. Callers pass key names; values go in as given."""
+    """One typed method per Lua script. Callers pass key names; values go in as given.
 
-    def __init__(self, client: redis.Redis) -> None:
+    The scripts that take and settle jobs also note each job's status (see
+    :mod:`jobs.store.status`): their wrappers add the status key prefix and how long a status
+    is kept, the last two arguments of each of those scripts."""
+
+    def __init__(self, client: redis.Redis, status_prefix: str, status_seconds: int) -> None:
         self._client = client
+        self._status = [status_prefix, status_seconds]
         self._enqueue = LuaScript(client, "enqueue")
         self._fetch = LuaScript(client, "fetch")
         self._give_back = LuaScript(client, "give_back")
@@ -103,7 +108,15 @@ class Scripts:
         whether each was acknowledged, and the in-flight entries taken."""
         flags, taken = self._fetch(
             keys=[*worker_keys, *queue_lists],
-            args=[history_seconds, run_at, wanted, len(finished), *finished, *queues],
+            args=[
+                history_seconds,
+                run_at,
+                wanted,
+                len(finished),
+                *finished,
+                *queues,
+                *self._status,
+            ],
         )
         return [bool(flag) for flag in flags], [
             entry for entry in taken if isinstance(entry, bytes)
@@ -118,16 +131,20 @@ class Scripts:
         channels: list[str],
     ) -> int:
         return int(
-            self._give_back(keys=keys, args=[running, run_at, len(entries), *entries, *channels])
+            self._give_back(
+                keys=keys,
+                args=[running, run_at, len(entries), *entries, *channels, *self._status],
+            )
         )
 
     def fail(
         self, keys: list[str], entry: bytes, record: bytes, keep: int, history_seconds: int
     ) -> bool:
-        return bool(self._fail(keys=keys, args=[entry, record, keep, history_seconds]))
+        args = [entry, record, keep, history_seconds, *self._status]
+        return bool(self._fail(keys=keys, args=args))
 
     def requeue(self, keys: list[str], args: list[bytes | str | int]) -> RequeueOutcome:
-        outcome = _text(self._requeue(keys=keys, args=args))
+        outcome = _text(self._requeue(keys=keys, args=[*args, *self._status]))
         assert outcome in ("requeued", "failed", "gone", "alive"), outcome
         return outcome  # type: ignore[return-value]
 
@@ -149,7 +166,7 @@ class Scripts:
         return int(self._trim_failed(keys=[failed], args=[cutoff, most]))
 
     def retry_failure(self, keys: list[str], args: list[bytes | str]) -> bool:
-        return bool(self._retry_failure(keys=keys, args=args))
+        return bool(self._retry_failure(keys=keys, args=[*args, *self._status]))
 
     # -- the scheduler's ----------------------------------------------------------------------
     def schedule(self, keys: list[str], args: list[bytes | str | int]) -> ScheduleOutcome:
@@ -162,7 +179,7 @@ class Scripts:
         return int(moved), int(now_ms), int(next_due_ms)
 
     def retry(self, keys: list[str], args: list[bytes | str | int]) -> bool:
-        return bool(self._retry(keys=keys, args=args))
+        return bool(self._retry(keys=keys, args=[*args, *self._status]))
 
     def enqueue_scheduled(self, keys: list[str], member: bytes, queue: str, channel: str) -> bool:
         return bool(self._enqueue_scheduled(keys=keys, args=[member, queue, channel]))

@@ -7,8 +7,16 @@
 -- KEYS[9], KEYS[10] this minute's processed and failed counts
 -- ARGV[1] the in-flight entry   ARGV[2] the failure record (JSON)   ARGV[3] how many records to keep
 -- ARGV[4] seconds to keep the minute's counts
+-- ARGV[5] the job status key prefix   ARGV[6] how many seconds a status is kept
 -- Returns 1 if recorded, 0 if the job was no longer in flight.
+
+-- include: now
+-- include: job_status
+
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+local now = now_ms('')
+record_status(ARGV[5], ARGV[6], job_of_entry(ARGV[1]), now,
+  'state', 'failed', 'finished_at', now, 'error', failure_of(ARGV[2]))
 redis.call('DEL', KEYS[2])
 redis.call('INCR', KEYS[3])
 redis.call('INCR', KEYS[4])

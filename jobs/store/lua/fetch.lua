@@ -21,14 +21,18 @@
 -- ARGV[1] seconds to keep the minute's count   ARGV[2] the time to show as run_at
 -- ARGV[3] how many jobs to take (0: only acknowledge)   ARGV[4] how many finished entries follow
 -- ARGV[5...] the in-flight entries of the jobs just finished, then the queue names, in the
--- same order as KEYS[7...]
+-- same order as KEYS[7...], then the job status key prefix and how many seconds a status is kept
 -- Returns {{1 or 0 for each finished entry: acknowledged?}, {the in-flight entries taken, each
 -- JSON [queue, payload], in queue order}}.
 
 -- include: working_record
+-- include: now
+-- include: job_status
 
 local finished = tonumber(ARGV[4])
 local first_queue_name = 5 + finished  -- where the queue names start in ARGV
+local status_prefix, status_seconds = ARGV[#ARGV - 1], ARGV[#ARGV]
+local now = now_ms('')
 
 local function acknowledge()
   local flags, count = {}, 0
@@ -36,6 +40,8 @@ local function acknowledge()
     local entry = ARGV[i]
     if redis.call('LREM', KEYS[1], 1, entry) == 1 then
       redis.call('HDEL', KEYS[5], redis.sha1hex(entry))
+      record_status(status_prefix, status_seconds, job_of_entry(entry), now,
+        'state', 'done', 'finished_at', now)
       count = count + 1
       flags[#flags + 1] = 1
     else
@@ -63,7 +69,10 @@ local function take(wanted)
       if #taken == 0 then
         redis.call('SET', KEYS[2], working_record(queue, payloads[1], ARGV[2]))
       end
-      for _, payload in ipairs(payloads) do taken[#taken + 1] = cjson.encode({queue, payload}) end
+      for _, payload in ipairs(payloads) do
+        taken[#taken + 1] = cjson.encode({queue, payload})
+        record_start(status_prefix, status_seconds, payload, queue, now)
+      end
     end
   end
   if #taken > 0 then redis.call('RPUSH', KEYS[1], unpack(taken)) end

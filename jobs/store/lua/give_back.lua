@@ -11,13 +11,17 @@
 -- ARGV[1] the running job's in-flight entry, or '' (leave the record alone)
 -- ARGV[2] the time it started, as run_at   ARGV[3] how many entries follow
 -- ARGV[4...] the entries (JSON [queue, payload]), in the order taken, then each one's
--- wake-up channel, in the same order
+-- wake-up channel, in the same order; then the job status key prefix and how many seconds a
+-- status is kept
 -- Returns how many were given back (an entry no longer in flight is left alone).
 
 -- include: working_record
+-- include: now
+-- include: job_status
 
 local count = tonumber(ARGV[3])
 local given = 0
+local now = now_ms('')
 for i = count, 1, -1 do  -- last first: each goes in front of the one after it
   local entry = ARGV[3 + i]
   if redis.call('LREM', KEYS[1], 1, entry) == 1 then
@@ -25,6 +29,8 @@ for i = count, 1, -1 do  -- last first: each goes in front of the one after it
     redis.call('SADD', KEYS[3], queue_and_payload[1])
     redis.call('LPUSH', KEYS[3 + i], queue_and_payload[2])
     redis.call('PUBLISH', ARGV[3 + count + i], queue_and_payload[1])
+    record_status(ARGV[#ARGV - 1], ARGV[#ARGV], job_with_id(queue_and_payload[2]), now,
+      'state', 'waiting')
     given = given + 1
   end
 end

@@ -13,7 +13,12 @@
 -- ARGV[5] failure record to use if the limit is reached   ARGV[6] expected heartbeat or ''
 -- ARGV[7] worker id   ARGV[8] how many failure records to keep   ARGV[9] the wake-up channel
 -- ARGV[10] seconds to keep the minute's count
+-- ARGV[11] the job status key prefix   ARGV[12] how many seconds a status is kept
 -- Returns 'requeued', 'failed', 'gone' (not in flight any more) or 'alive'.
+
+-- include: now
+-- include: job_status
+
 if ARGV[6] ~= '' then
   local beat = redis.call('ZSCORE', KEYS[7], ARGV[7])
   if beat ~= ARGV[6] then return 'alive' end
@@ -30,10 +35,15 @@ if ARGV[2] == 'crash' then
     redis.call('INCR', KEYS[6])
     redis.call('INCR', KEYS[8])
     redis.call('EXPIRE', KEYS[8], ARGV[10])
+    local now = now_ms('')
+    record_status(ARGV[11], ARGV[12], job_of_entry(ARGV[1]), now,
+      'state', 'failed', 'finished_at', now, 'error', failure_of(ARGV[5]))
     return 'failed'
   end
 end
 redis.call('SADD', KEYS[3], ARGV[3])
-redis.call('LPUSH', KEYS[2], cjson.decode(ARGV[1])[2])
+local payload = cjson.decode(ARGV[1])[2]
+redis.call('LPUSH', KEYS[2], payload)
+record_status(ARGV[11], ARGV[12], job_with_id(payload), now_ms(''), 'state', 'waiting')
 redis.call('PUBLISH', ARGV[9], ARGV[3])  -- an idle worker can take it at once
 return 'requeued'

@@ -8,9 +8,11 @@
 -- ARGV[1] the in-flight entry   ARGV[2] the new entry, JSON [queue, payload with retry fields]
 -- ARGV[3] ms until it is due   ARGV[4] seconds to keep the minute's counts
 -- ARGV[5] the scheduler's wake-up channel   ARGV[6] now in Unix ms (tests move time), or ''
+-- ARGV[7] the job status key prefix   ARGV[8] how many seconds a status is kept
 -- Returns 1 if the retry was scheduled, 0 if the job was no longer in flight.
 
 -- include: now
+-- include: job_status
 
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
 local now = now_ms(ARGV[6])
@@ -22,6 +24,9 @@ for i = 9, 10 do
 end
 redis.call('HDEL', KEYS[8], redis.sha1hex(ARGV[1]))
 local due = now + tonumber(ARGV[3])
+local retried = job_of_entry(ARGV[2])  -- the payload with its retry count and error
+record_status(ARGV[7], ARGV[8], retried, now, 'state', 'retrying', 'finished_at', now,
+  'error', retried and tostring(retried['error']) or '', 'retry_at', due)
 redis.call('ZADD', KEYS[7], due, ARGV[2])
 if redis.call('ZRANK', KEYS[7], ARGV[2]) == 0 then
   redis.call('PUBLISH', ARGV[5], due)
