@@ -275,7 +275,7 @@ class Worker:
             if done.report:
                 done.delivery.settle_as_reported(done.report)
             elif done.ending == "crashed":
-                outcome = done.delivery.requeue("crash")
+                outcome = done.delivery.requeue("crash", cause=done.detail)
                 log.warning("a job's process %s; the job was %s", done.detail, outcome)
             elif done.ending in ("killed", "timed_out"):
                 exception = "JobTimeout" if done.ending == "timed_out" else "JobKilled"

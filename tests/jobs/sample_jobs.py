@@ -70,6 +70,17 @@ class KillsItsProcess:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+class ExitsItsProcess:
+    """A job that ends the process running it at once, with status 1 (no cleanup, no report)."""
+
+    queue = "default"
+
+    @staticmethod
+    def perform() -> None:
+        report().rpush("test:started", f"exiter {os.getpid()}")
+        os._exit(1)
+
+
 class Exits:
     queue = "default"
 
