@@ -155,3 +155,17 @@ def test_kill_9s_of_workers_holding_batches_count_only_the_job_that_was_running(
     finally:
         rescuer.stop()
     assert failures(raw) == []
+
+
+def test_a_hostile_member_of_the_scheduled_set_leaves_the_worker_running_the_scheduler(
+    redis_url: str, raw: redis.Redis, client: Client
+) -> None:
+    raw.zadd("resque:jobs:scheduled", {b"[" * 100_000 + b"]" * 100_000: 0})
+    raw.zadd("resque:jobs:scheduled", {b'{"a": 1, "b": 2}': 0})
+    client.enqueue_in(0.2, Record, "scheduled")  # a real one, due after them
+    worker = WorkerProcess(redis_url, "--queue", "default")
+    try:
+        wait_for(lambda: done(raw) == ["scheduled"], what="the scheduled job to run")
+        assert worker.process.poll() is None, worker.output()
+    finally:
+        worker.stop()
