@@ -18,15 +18,19 @@ import redis
 
 import jobs
 
-_connections: dict[int, redis.Redis] = {}
+_connections: dict[tuple[int, str], redis.Redis] = {}
+
+
+def own_connection(url: str) -> redis.Redis:
+    """A connection of this process's own (forked children must not share their parent's)."""
+    key = (os.getpid(), url)
+    if key not in _connections:
+        _connections[key] = redis.Redis.from_url(url)
+    return _connections[key]
 
 
 def report() -> redis.Redis:
-    """A connection of this process's own (forked children must not share their parent's)."""
-    pid = os.getpid()
-    if pid not in _connections:
-        _connections[pid] = redis.Redis.from_url(os.environ["REDIS_URL"])
-    return _connections[pid]
+    return own_connection(os.environ["REDIS_URL"])
 
 
 class Record:
