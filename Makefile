@@ -16,7 +16,7 @@ MONITOR_PORT ?= 5678
 LATENCY ?= 0.5
 FAILURE_RATE ?= 0
 .PHONY: help setup demo jobs-demo reset blog api-standin smtp-sink measure test lint typecheck \
-	unit bench redis redis-stop redis-cli worker scheduler monitor browser chapters clean
+	unit bench soak redis redis-stop redis-cli worker scheduler monitor browser chapters clean
 
 help: ## List the make targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,6 +62,11 @@ typecheck: $(INSTALLED) ## mypy (strict) on jobs/
 
 unit: $(INSTALLED) ## The test suite only (pytest)
 	$(BIN)/python -m pytest
+
+SOAK_JOBS ?= 5000
+SOAK_KILLS ?= 30
+soak: $(INSTALLED) ## Chaos run: SOAK_JOBS jobs, SOAK_KILLS kill -9s in all 3 modes, 2 Redis restarts; fails on a lost job
+	$(BIN)/python -m tests.jobs.soak --jobs $(SOAK_JOBS) --kills $(SOAK_KILLS)
 
 bench: $(INSTALLED) ## Our queue vs RQ and Huey side by side: enqueue, drain, pickup latency, memory (a few minutes)
 	$(BIN)/python -m bench

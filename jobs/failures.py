@@ -25,6 +25,7 @@ from jobs.retries import RETRY_FIELDS
 from jobs.store import Store
 
 PAGE = 200
+RAW_KEPT = 4096  # bytes of an unreadable or oversized payload that its failure record keeps
 
 
 def failure_record(
@@ -35,15 +36,19 @@ def failure_record(
     error: str,
     backtrace: list[str],
     attempts: int | None = None,
+    *,
+    max_bytes: int | None = None,
 ) -> bytes:
     """Build the JSON record for a job that failed, from its payload exactly as fetched.
-    ``attempts``: how many times it ran, for a job that was retried automatically."""
+    ``attempts``: how many times it ran, for a job that was retried automatically. A payload
+    that cannot be read as a job, or is bigger than ``max_bytes``, is kept as its text, cut to
+    ``RAW_KEPT`` bytes: a record stays small whatever someone pushed."""
     try:
-        decoded = Payload.decode(payload)
+        decoded = Payload.decode(payload, max_bytes)
         body: dict[str, Any] = decoded.body
         job_id = decoded.job_id or new_job_id()
     except PayloadError:
-        body, job_id = {"raw": payload.decode("utf-8", "replace")}, new_job_id()
+        body, job_id = {"raw": raw_text(payload)}, new_job_id()
     record: dict[str, Any] = {
         "failed_at": time.strftime("%Y/%m/%d %H:%M:%S UTC", time.gmtime()),
         "payload": body,
@@ -57,6 +62,15 @@ def failure_record(
     if attempts is not None:
         record["attempts"] = attempts
     return json.dumps(record, separators=(",", ":")).encode()
+
+
+def raw_text(payload: bytes) -> str:
+    """A payload a record keeps as text: whole if short, else its first ``RAW_KEPT`` bytes
+    and how long it was (retried by hand, a cut payload fails again: it is not the job)."""
+    if len(payload) <= RAW_KEPT:
+        return payload.decode("utf-8", "replace")
+    text = payload[:RAW_KEPT].decode("utf-8", "replace")
+    return f"{text}... (cut: {len(payload)} bytes in all)"
 
 
 def describe_exception(error: BaseException) -> tuple[str, str, list[str]]:
@@ -85,7 +99,7 @@ class Failure:
         reads, as an "UnreadableRecord" with an id of its own, so it can be seen and removed."""
         try:
             record = json.loads(stored)
-        except ValueError:
+        except (ValueError, RecursionError):  # someone else wrote it, maybe to break readers
             record = None
         if not isinstance(record, dict):
             return cls._unreadable(stored)

@@ -62,7 +62,7 @@ class Delivery:
     def decoded(self) -> Payload:
         """The payload, read once (raises :class:`PayloadError` if it cannot be)."""
         if self._decoded is None:
-            self._decoded = Payload.decode(self.payload)
+            self._decoded = Payload.decode(self.payload, self.settings.max_payload_bytes)
         return self._decoded
 
     def acknowledge(self) -> bool:
@@ -84,7 +84,14 @@ class Delivery:
         if self.report_to is not None:
             return self._report(["fail", exception, error, backtrace, attempts])
         record = failure_record(
-            self.payload, self.queue, self.worker_id, exception, error, backtrace, attempts
+            self.payload,
+            self.queue,
+            self.worker_id,
+            exception,
+            error,
+            backtrace,
+            attempts,
+            max_bytes=self.settings.max_payload_bytes,
         )
         return self.store.queues.fail(self.worker_id, self.entry, record, self.settings.failed_max)
 
@@ -113,9 +120,10 @@ class Delivery:
         payload, in_seconds = args
         return self.retry(payload.encode("utf-8", "surrogateescape"), in_seconds)
 
-    def requeue(self, reason: RequeueReason, expected_beat: str = "") -> RequeueOutcome:
+    def requeue(self, reason: RequeueReason, cause: str = "") -> RequeueOutcome:
+        """Put the job back (see :func:`requeue_entry`); ``cause``: why its process died."""
         return requeue_entry(
-            self.store, self.settings, self.worker_id, self.entry, reason, expected_beat
+            self.store, self.settings, self.worker_id, self.entry, reason, cause=cause
         )
 
 
@@ -126,15 +134,21 @@ def requeue_entry(
     entry: bytes,
     reason: RequeueReason,
     expected_beat: str = "",
+    cause: str = "",
 ) -> RequeueOutcome:
-    """Put an in-flight entry back on its queue; after ``crash_limit`` crashes, fail it."""
+    """Put an in-flight entry back on its queue; after ``crash_limit`` crashes, fail it, with
+    ``cause`` (why the worker died, when known) in the failure record."""
     queue, payload = entry_parts(entry)
     limit = settings.crash_limit
     message = (
         f"the worker running this job died {limit} times (killed, or crashed by the job);"
         " it was not put back again"
     )
-    record = failure_record(payload, queue, worker_id, WORKER_DIED, message, [])
+    if cause:
+        message += f" (the last time: {cause})"
+    record = failure_record(
+        payload, queue, worker_id, WORKER_DIED, message, [], max_bytes=settings.max_payload_bytes
+    )
     return store.queues.requeue(
         worker_id,
         entry,

@@ -4,6 +4,11 @@
 
 ``class`` and ``args`` are Resque's; ``id`` (unique per job, kept across retries) and
 ``enqueued_at`` (Unix time, seconds) are ours, and Resque ignores them.
+
+Anyone who can write to Redis can push a payload, so a worker reads each one as hostile: a
+payload bigger than ``JOBS_MAX_PAYLOAD_BYTES``, or one that is not JSON, or nests deeper than
+:data:`jobs.arguments.MAX_NESTING`, is a :class:`PayloadError` (the job fails, the worker goes
+on), never an exception that could stop the worker.
 """
 
 from __future__ import annotations
@@ -14,18 +19,19 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.arguments import check_arguments
+from jobs.arguments import MAX_NESTING, check_arguments
 
 # One encoder for every payload (json.dumps with options builds a new one on every call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 
-class PayloadTooLarge(ValueError):
-    """The encoded job is bigger than ``JOBS_MAX_PAYLOAD_BYTES``."""
-
-
 class PayloadError(ValueError):
     """A payload taken from Redis cannot be read as a job."""
+
+
+class PayloadTooLarge(PayloadError):
+    """The encoded job is bigger than ``JOBS_MAX_PAYLOAD_BYTES`` (refused at enqueue; failed,
+    never run, if it reached a queue some other way)."""
 
 
 def new_job_id() -> str:
@@ -56,8 +62,14 @@ class Payload:
     body: dict[str, Any]
 
     @classmethod
-    def decode(cls, data: bytes) -> Payload:
-        """Read a payload; raise :class:`PayloadError` saying what is wrong with it."""
+    def decode(cls, data: bytes, max_bytes: int | None = None) -> Payload:
+        """Read a payload; raise :class:`PayloadError` saying what is wrong with it (with
+        ``max_bytes``, :class:`PayloadTooLarge` if it is bigger, before reading any of it)."""
+        if max_bytes is not None and len(data) > max_bytes:
+            raise PayloadTooLarge(
+                f"the job is {len(data)} bytes, over the {max_bytes}-byte limit"
+                f" (JOBS_MAX_PAYLOAD_BYTES); it was not run: {preview(data)}"
+            )
         try:
             body = json.loads(data, parse_constant=_refuse_constant)
         except ValueError as error:
@@ -71,12 +83,35 @@ class Payload:
             raise PayloadError(f'the payload has no "class" naming the job: {preview(data)}')
         if not isinstance(args, list):
             raise PayloadError(f'the payload\'s "args" is not a list: {preview(data)}')
+        if nests_deeper_than(args, MAX_NESTING + 1, data):
+            raise PayloadError(
+                f"the payload's arguments nest more than {MAX_NESTING} deep: {preview(data)}"
+            )
         job_id = body.get("id")
         return cls(class_name, args, job_id if isinstance(job_id, str) else None, body)
 
     def matches(self, class_name: str, args: list[Any]) -> bool:
         """Same class and the same arguments as JSON sees them (so ``true`` is not ``1``)."""
         return self.class_name == class_name and _canonical(self.args) == _canonical(args)
+
+
+def nests_deeper_than(value: Any, limit: int, text: bytes = b"") -> bool:
+    """Whether lists and dicts nest more than ``limit`` deep in ``value`` (a list holding a
+    number nests 1 deep). Walks with a stack of its own, not by recursion, so any depth is
+    safe; ``text``, the JSON ``value`` came from, lets it skip the walk when its brackets are
+    too few to nest that deep (the usual case)."""
+    if text and text.count(b"[") + text.count(b"{") <= limit:
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, list | dict):
+                if depth == limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _canonical(value: Any) -> str:

@@ -7,7 +7,11 @@ at a time. Each job is moved back by a Lua script that first checks the heartbea
 by is unchanged, so a worker that was only slow, not dead, keeps its jobs.
 
 A job that was running each time ``JOBS_CRASH_LIMIT`` workers died is failed instead of put back:
-it may be what is killing them.
+it may be what is killing them. Only a job known to have been running counts: the one job a
+dead worker held. A thread's batch holds several, and Redis cannot tell which one was running
+(the thread moves from one to the next without a word to Redis, which is what makes batches
+quick), so they all go back uncounted, marked to run alone next time, when a death is certain
+to be the job's own (see ``lua/requeue.lua``, 'suspect').
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from jobs.fetch import requeue_entry
 from jobs.registry import WorkerId
 from jobs.settings import Settings
 from jobs.store import Store
+from jobs.store.scripts import RequeueReason
 
 log = logging.getLogger("jobs.recovery")
 
@@ -54,22 +59,27 @@ class Recovery:
         for worker_id, beat in self._store.workers.heartbeats():
             if worker_id in self._own_ids:
                 continue
-            late = now_ms - int(beat) > self._settings.dead_after * 1000
-            if (late and trust_heartbeats()) or self._process_gone(worker_id):
-                self.recover_worker(worker_id, beat)
+            silent_s = (now_ms - int(beat)) / 1000
+            if self._process_gone(worker_id):
+                self.recover_worker(worker_id, beat, "its process was gone")
+            elif silent_s > self._settings.dead_after and trust_heartbeats():
+                self.recover_worker(worker_id, beat, f"no heartbeat for {silent_s:.0f}s")
         return True
 
     def _process_gone(self, worker_id: str) -> bool:
         parsed = WorkerId.parse(worker_id)
         return parsed is not None and parsed.host == self._host and not process_exists(parsed.pid)
 
-    def recover_worker(self, worker_id: str, expected_beat: str) -> int:
+    def recover_worker(self, worker_id: str, expected_beat: str, cause: str = "") -> int:
         """Put back every job ``worker_id`` holds and unregister it, unless it turns out to be
-        alive (its heartbeat moved). Returns how many jobs were put back or failed."""
+        alive (its heartbeat moved). ``cause``: why it is thought dead, for a failure record.
+        Returns how many jobs were put back or failed."""
         moved = 0
-        for entry in self._store.queues.inflight(worker_id):
+        held = self._store.queues.inflight(worker_id)
+        reason: RequeueReason = "crash" if len(held) == 1 else "suspect"
+        for entry in held:
             outcome = requeue_entry(
-                self._store, self._settings, worker_id, entry, "crash", expected_beat
+                self._store, self._settings, worker_id, entry, reason, expected_beat, cause
             )
             if outcome == "alive":
                 return moved

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from jobs.fetch import BatchFetcher, Delivery
+from jobs.outage import REDIS_ERRORS
 
 CHILD_STOP_GRACE = 5.0
 log = logging.getLogger("jobs.worker")
@@ -69,8 +70,11 @@ class ThreadRunner:
         perform: Callable[[Delivery], object],
         wake: Callable[[], None],
         timeout_of: Callable[[Delivery], float | None],
+        redis_lost: Callable[[Exception], None],
     ) -> None:
+        """``redis_lost``: told when a thread finds Redis unreachable (see jobs.outage)."""
         self._perform = perform
+        self._redis_lost = redis_lost
         self._wake = wake
         self._timeout_of = timeout_of
         self._fetchers = {fetcher.worker_id: fetcher for fetcher in fetchers}
@@ -97,8 +101,11 @@ class ThreadRunner:
                 try:
                     self._perform(delivery)
                     delivery = fetcher.next()
-                except Exception:  # Redis gone while settling: the jobs stay in flight, not lost
-                    log.exception("could not settle or fetch a job of %s", queue_name)
+                except Exception as error:  # the jobs stay in flight in Redis, not lost
+                    if isinstance(error, REDIS_ERRORS):
+                        self._redis_lost(error)  # said once per outage, not per thread
+                    else:
+                        log.exception("could not settle or fetch a job of %s", queue_name)
                     fetcher.forget()
                     delivery = None
                 self._carry_on(slot, delivery)

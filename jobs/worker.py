@@ -29,6 +29,7 @@ from jobs.fetch import BatchFetcher, Delivery, Fetcher, requeue_entry
 from jobs.hooks import Hooks, default_hooks
 from jobs.housekeeping import Housekeeping
 from jobs.job_loader import JobClassError, JobLoader
+from jobs.outage import REDIS_ERRORS, OutageLog
 from jobs.payload import PayloadError
 from jobs.processor import process
 from jobs.recovery import Recovery
@@ -37,12 +38,11 @@ from jobs.runners import Finished, ForkRunner, ThreadRunner
 from jobs.scheduler import Scheduler, scheduler_for_worker
 from jobs.settings import Settings
 from jobs.signals import Controls
-from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store, WakeupSubscription, redact
+from jobs.store import Store, WakeupSubscription, redact
 from jobs.store.queues import SCHEDULER_WAKEUP
 
 log = logging.getLogger("jobs.worker")
 WILDCARD_REFRESH = 1.0  # seconds; how soon a worker on "*" notices a queue nobody woke it for
-REDIS_ERRORS: tuple[type[Exception], ...] = (RedisUnavailable, *CONNECTION_ERRORS)
 MAX_RECONNECT_PAUSE = 2.0
 # A thread whose job has run this long gives back the jobs it took with it (checked once per
 # heartbeat), so quick jobs wait behind a slow one for about a heartbeat at most.
@@ -103,6 +103,7 @@ class Worker:
         self.ids = _worker_ids(queues, threads)
         self.fetcher = Fetcher(store, settings, self.queues.current)
         self.controls = Controls(shutdown_timeout)
+        self.outage = OutageLog(redact(store.url))
         self._wake_read, self._wake_write = os.pipe()
         for fd in (self._wake_read, self._wake_write):
             os.set_blocking(fd, False)
@@ -113,7 +114,9 @@ class Worker:
             fetchers = [
                 BatchFetcher(store, settings, slot, self._queues_to_go_on_with) for slot in self.ids
             ]
-            self.runner = ThreadRunner(fetchers, self._perform, self._wake, self._timeout_of)
+            self.runner = ThreadRunner(
+                fetchers, self._perform, self._wake, self._timeout_of, self.outage.lost
+            )
         self._flags_shown: dict[str, set[str]] = {}
         self._next_housekeeping = 0.0
         self.scheduler: Scheduler | None = None
@@ -172,6 +175,7 @@ class Worker:
         """One round of the loop. Returns True when the worker should exit."""
         if time.monotonic() >= self._next_housekeeping:
             self.housekeeping.run()
+            self.outage.back()  # a job thread may have lost Redis while this loop did not
             self.runner.give_back(if_running_for=SLOW_JOB)
             self._next_housekeeping = time.monotonic() + self.settings.heartbeat_interval
         if self.scheduler is not None and time.monotonic() >= self._next_schedule:
@@ -275,7 +279,7 @@ class Worker:
             if done.report:
                 done.delivery.settle_as_reported(done.report)
             elif done.ending == "crashed":
-                outcome = done.delivery.requeue("crash")
+                outcome = done.delivery.requeue("crash", cause=done.detail)
                 log.warning("a job's process %s; the job was %s", done.detail, outcome)
             elif done.ending in ("killed", "timed_out"):
                 exception = "JobTimeout" if done.ending == "timed_out" else "JobKilled"
@@ -313,8 +317,8 @@ class Worker:
     # -- outages ------------------------------------------------------------------------------
     def _ride_out_outage(self, error: Exception) -> bool:
         """Wait for Redis to come back, with growing pauses. False if told to stop meanwhile."""
-        log.warning("lost Redis at %s (%s); waiting for it", redact(self.store.url), error)
-        lost_at, pause = time.monotonic(), 0.05
+        self.outage.lost(error)
+        pause = 0.05
         while not (self.controls.stopping() and self._gave_up_waiting()):
             select.select([self._wake_read], [], [], pause)  # a signal cuts the pause short
             self._drain_wake_pipe()
@@ -323,7 +327,7 @@ class Worker:
             except REDIS_ERRORS:
                 pause = min(pause * 2, MAX_RECONNECT_PAUSE)
                 continue
-            log.warning("Redis is back after %.1fs", time.monotonic() - lost_at)
+            self.outage.back()
             with contextlib.suppress(*REDIS_ERRORS):
                 self.wakeups.close()
             self.wakeups = self._subscribe()

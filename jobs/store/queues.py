@@ -28,8 +28,15 @@ SCHEDULER_WAKEUP = ":scheduler"
 
 
 def entry_parts(entry: bytes) -> tuple[str, bytes]:
-    """The queue name and raw payload held in an in-flight entry (JSON ``[queue, payload]``)."""
-    queue, payload = json.loads(entry.decode("utf-8", "surrogateescape"))
+    """The queue name and raw payload held in an in-flight entry (JSON ``[queue, payload]``).
+    Raises ValueError for anything else (anyone can write to Redis, say to a scheduled set)."""
+    try:
+        parts = json.loads(entry.decode("utf-8", "surrogateescape"))
+    except RecursionError:  # nested deeper than the parser goes: not an entry we wrote
+        parts = None
+    if not (isinstance(parts, list) and len(parts) == 2 and all(type(p) is str for p in parts)):
+        raise ValueError(f"not a [queue, payload] entry: {entry[:100]!r}")
+    queue, payload = parts
     return queue, payload.encode("utf-8", "surrogateescape")
 
 

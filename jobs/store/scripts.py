@@ -23,7 +23,7 @@ from redis.exceptions import NoScriptError
 
 LUA_DIR = Path(__file__).parent / "lua"
 
-RequeueReason = Literal["interrupted", "crash"]
+RequeueReason = Literal["interrupted", "crash", "suspect"]
 RequeueOutcome = Literal["requeued", "failed", "gone", "alive"]
 UnregisterOutcome = Literal["unregistered", "busy", "alive"]
 ScheduleOutcome = Literal["enqueued", "scheduled"]

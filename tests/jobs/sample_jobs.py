@@ -18,15 +18,19 @@ import redis
 
 import jobs
 
-_connections: dict[int, redis.Redis] = {}
+_connections: dict[tuple[int, str], redis.Redis] = {}
+
+
+def own_connection(url: str) -> redis.Redis:
+    """A connection of this process's own (forked children must not share their parent's)."""
+    key = (os.getpid(), url)
+    if key not in _connections:
+        _connections[key] = redis.Redis.from_url(url)
+    return _connections[key]
 
 
 def report() -> redis.Redis:
-    """A connection of this process's own (forked children must not share their parent's)."""
-    pid = os.getpid()
-    if pid not in _connections:
-        _connections[pid] = redis.Redis.from_url(os.environ["REDIS_URL"])
-    return _connections[pid]
+    return own_connection(os.environ["REDIS_URL"])
 
 
 class Record:
@@ -68,6 +72,17 @@ class KillsItsProcess:
     def perform() -> None:
         report().rpush("test:started", f"killer {os.getpid()}")
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+class ExitsItsProcess:
+    """A job that ends the process running it at once, with status 1 (no cleanup, no report)."""
+
+    queue = "default"
+
+    @staticmethod
+    def perform() -> None:
+        report().rpush("test:started", f"exiter {os.getpid()}")
+        os._exit(1)
 
 
 class Exits:

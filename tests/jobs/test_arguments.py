@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from jobs.arguments import JSON_HINT, JobArgumentError, check_arguments
+from jobs.arguments import JSON_HINT, MAX_NESTING, JobArgumentError, check_arguments
 
 
 class Point:
@@ -96,3 +96,34 @@ ACCEPTED = [
 @pytest.mark.parametrize("args", ACCEPTED)
 def test_check_arguments_accepts_json_values(args: list[Any]) -> None:
     assert check_arguments("X", args) is None
+
+
+def nested(depth: int) -> Any:
+    """A list ``depth`` lists deep, holding a number (built in a loop: no recursion)."""
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_check_arguments_accepts_lists_and_dicts_nested_as_deep_as_the_limit() -> None:
+    assert check_arguments("X", ["a", nested(MAX_NESTING)]) is None
+    assert check_arguments("X", [{"a": nested(MAX_NESTING - 1)}]) is None
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 990, 992, 100_000])
+def test_check_arguments_refuses_deeper_nesting_naming_the_argument(depth: int) -> None:
+    with pytest.raises(JobArgumentError) as refused:
+        check_arguments("app.jobs.Deep", ["fine", nested(depth)])
+
+    message = str(refused.value)
+    assert message.startswith("argument 2 of app.jobs.Deep (args[1][0][0]")
+    assert f"nested more than {MAX_NESTING} lists or dicts deep" in message
+
+
+def test_check_arguments_refuses_a_list_that_contains_itself() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+
+    with pytest.raises(JobArgumentError, match=r"argument 1 of X .* nested more than"):
+        check_arguments("X", [loop])

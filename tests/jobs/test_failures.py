@@ -14,7 +14,7 @@ import redis
 import jobs
 import jobs.failures
 from jobs.client import Client
-from jobs.failures import Failure, FailureNotFound, Failures, describe_exception
+from jobs.failures import RAW_KEPT, Failure, FailureNotFound, Failures, describe_exception
 from jobs.fetch import Fetcher
 from jobs.settings import Settings
 from jobs.store import Store
@@ -95,6 +95,45 @@ def test_an_unreadable_payload_is_recorded_as_raw_text_with_a_fresh_id(
     [record] = stored_records(raw)
     assert record["payload"] == {"raw": "not json at all"}
     assert len(record["id"]) == 24
+
+
+def test_an_unreadable_payload_is_kept_cut_to_a_bounded_size(
+    client: Client, raw: redis.Redis
+) -> None:
+    hostile = b'{"class":"a.B","args":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    raw.rpush("resque:queue:default", hostile)
+
+    fail_next(client.store, client.settings)
+
+    [stored] = raw.lrange("resque:failed", 0, -1)
+    assert len(stored) < RAW_KEPT + 1000
+    kept = json.loads(stored)["payload"]["raw"]
+    assert kept.startswith(hostile[:RAW_KEPT].decode())
+    assert kept.endswith(f"... (cut: {len(hostile)} bytes in all)")
+
+
+def test_a_job_over_the_byte_limit_is_kept_as_cut_text_not_whole(
+    store: Store, settings: Settings, client: Client, raw: redis.Redis
+) -> None:
+    oversize = json.dumps({"class": "a.B", "args": ["x" * 100_000]}).encode()
+    raw.rpush("resque:queue:default", oversize)
+    small = Settings(redis_url=settings.redis_url, max_payload_bytes=50_000)
+
+    fail_next(store, small)
+
+    [record] = stored_records(raw)
+    assert record["payload"]["raw"].endswith(f"... (cut: {len(oversize)} bytes in all)")
+    assert len(record["payload"]["raw"]) < RAW_KEPT + 100
+
+
+def test_a_record_that_nests_too_deep_to_read_is_listed_as_unreadable(
+    client: Client, raw: redis.Redis
+) -> None:
+    raw.rpush("resque:failed", b"[" * 100_000 + b"]" * 100_000)
+
+    [unreadable] = Failures(client.store).newest(0, 1)
+
+    assert unreadable.exception == "UnreadableRecord"
 
 
 def test_describe_exception_gives_class_message_and_backtrace_lines() -> None:

@@ -247,7 +247,9 @@ def test_a_thread_that_loses_redis_while_settling_lets_go_of_its_batch(
             raise redis.ConnectionError("Redis went away")
         delivery.acknowledge()
 
-    runner = ThreadRunner([fetcher], perform, wake=lambda: None, timeout_of=lambda _: None)
+    runner = ThreadRunner(
+        [fetcher], perform, wake=lambda: None, timeout_of=lambda _: None, redis_lost=print
+    )
     first = Fetcher(store, settings, lambda: ["default"]).fetch(W)
     assert first is not None
     runner.start(W, first, None)

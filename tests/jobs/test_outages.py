@@ -3,6 +3,7 @@ the tests stop and start (append-only persistence on, as the project runs its ow
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -145,3 +146,34 @@ def test_a_forked_job_that_finishes_while_redis_is_away_is_settled_once_it_is_ba
     assert (tmp_path / "started").read_text().count("\n") == 1  # it ran once
     assert raw.llen("resque:queue:default") == 0 and raw.llen("resque:failed") == 0
     assert job_id is not None
+
+
+@pytest.mark.parametrize("mode", [["--threads", "3"], []], ids=["threads", "fork per job"])
+def test_a_busy_worker_logs_an_outage_once_going_and_once_back_with_no_traceback(
+    mode: list[str], server: PrivateRedis
+) -> None:
+    client, raw = client_for(server), look(server)
+    client.enqueue_many(Record, [[n] for n in range(20_000)])  # quick jobs that need Redis
+    worker = WorkerProcess(server.url, "--queue", "default", *mode)
+    try:
+        wait_for(lambda: raw.llen("test:done") >= 50, what="jobs under way")
+        for _ in range(2):  # two outages, each while the worker is busy
+            server.stop()
+            time.sleep(1.0)
+            server.start()
+            back_ms = int(raw.time()[0]) * 1000
+            wait_for(
+                lambda: any(
+                    score > back_ms  # noqa: B023
+                    for _, score in raw.zrange("resque:jobs:heartbeats", 0, -1, withscores=True)
+                ),
+                what="the worker to see Redis back",
+            )
+    finally:
+        worker.signal(signal.SIGQUIT)
+        worker.wait(30)
+    output = worker.output()
+    assert "Traceback" not in output, output
+    assert output.count("lost Redis at") == 2, output
+    back = re.findall(rf"Redis is back after [0-9.]+s, at {re.escape(server.url)}\n", output)
+    assert len(back) == 2, output

@@ -6,11 +6,19 @@ import json
 import re
 import time
 from datetime import datetime
+from typing import Any
 
 import pytest
 
-from jobs.arguments import JobArgumentError
-from jobs.payload import Payload, PayloadError, PayloadTooLarge, encode, new_job_id
+from jobs.arguments import MAX_NESTING, JobArgumentError
+from jobs.payload import (
+    Payload,
+    PayloadError,
+    PayloadTooLarge,
+    encode,
+    nests_deeper_than,
+    new_job_id,
+)
 
 LIMIT = 512 * 1024
 
@@ -147,3 +155,43 @@ def test_decode_refuses_the_non_json_constants_pythons_parser_would_let_through(
 ) -> None:
     with pytest.raises(PayloadError, match=f"{constant} is not JSON"):
         Payload.decode(f'{{"class":"a.B","args":[{constant}]}}'.encode())
+
+
+def nested_arguments(depth: int) -> bytes:
+    """A payload whose one argument is a list ``depth`` lists deep."""
+    return b'{"class":"a.B","args":[' + b"[" * depth + b"1" + b"]" * depth + b"]}"
+
+
+def test_decode_reads_arguments_nested_as_deep_as_enqueue_allows() -> None:
+    payload = Payload.decode(nested_arguments(MAX_NESTING))
+
+    assert payload.class_name == "a.B"
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 900])
+def test_decode_refuses_arguments_nested_deeper_than_enqueue_allows(depth: int) -> None:
+    # Python's parser reads these; a worker could still not re-encode or show them safely.
+    with pytest.raises(PayloadError, match=f"nest more than {MAX_NESTING} deep"):
+        Payload.decode(nested_arguments(depth))
+
+
+def test_decode_refuses_a_payload_over_the_byte_limit_before_reading_it() -> None:
+    data = b'{"class":"a.B","args":["' + b"x" * 2000 + b'"]}'
+
+    with pytest.raises(PayloadTooLarge) as refused:
+        Payload.decode(data, max_bytes=1000)
+
+    message = str(refused.value)
+    assert f"is {len(data)} bytes, over the 1000-byte limit (JOBS_MAX_PAYLOAD_BYTES)" in message
+    assert "it was not run" in message and len(message) < 400
+    assert isinstance(refused.value, PayloadError)  # a worker fails it like any unreadable job
+    assert Payload.decode(data, max_bytes=len(data)).args == ["x" * 2000]
+
+
+def test_nests_deeper_than_counts_lists_and_dicts_alike_at_any_depth() -> None:
+    assert not nests_deeper_than([[{"a": [1]}]], 4)
+    assert nests_deeper_than([[{"a": [[1]]}]], 4)
+    deep: list[Any] = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert nests_deeper_than(deep, MAX_NESTING)

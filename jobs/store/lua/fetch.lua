@@ -15,6 +15,10 @@
 -- The worker's working record (worker:ID) shows the first job taken: a thread running a batch
 -- of quick jobs shows the batch's first job until its next call.
 --
+-- A job with an entry in the crash counts hash was in flight when a worker died. Such a job is
+-- only ever taken alone (a batch ends before it, or it is a batch of one): if the worker dies
+-- again, the job it was running is then known, and only that one is counted (see requeue.lua).
+--
 -- KEYS[1] the worker's in-flight list   KEYS[2] its working record (worker:ID)
 -- KEYS[3] stat:processed   KEYS[4] stat:processed:ID   KEYS[5] the crash counts hash
 -- KEYS[6] this minute's processed count   KEYS[7...] the queues' lists, highest priority first
@@ -59,21 +63,38 @@ local function acknowledge()
   return flags
 end
 
+-- How many of the jobs at the front of a queue, ``payloads``, to take after ``already`` others:
+-- all of them, unless one of them must run alone (see above).
+local function how_many(queue, payloads, already)
+  for j, payload in ipairs(payloads) do
+    if redis.call('HEXISTS', KEYS[5], redis.sha1hex(cjson.encode({queue, payload}))) == 1 then
+      if already + j == 1 then return 1 end  -- first of the batch: it is the whole batch
+      return j - 1  -- the batch ends before it
+    end
+  end
+  return #payloads
+end
+
 local function take(wanted)
   local taken = {}
+  local look_for_suspects = wanted > 1 and redis.call('HLEN', KEYS[5]) > 0
   for i = 7, #KEYS do
     if #taken >= wanted then break end
-    local payloads = redis.call('LPOP', KEYS[i], wanted - #taken)
-    if payloads then
-      local queue = ARGV[first_queue_name + i - 7]
+    local payloads = redis.call('LRANGE', KEYS[i], 0, wanted - #taken - 1)
+    local queue = ARGV[first_queue_name + i - 7]
+    local count = #payloads
+    if look_for_suspects then count = how_many(queue, payloads, #taken) end
+    if count > 0 then
+      redis.call('LTRIM', KEYS[i], count, -1)
       if #taken == 0 then
         redis.call('SET', KEYS[2], working_record(queue, payloads[1], ARGV[2]))
       end
-      for _, payload in ipairs(payloads) do
-        taken[#taken + 1] = cjson.encode({queue, payload})
-        record_start(status_prefix, status_seconds, payload, queue, now)
+      for j = 1, count do
+        taken[#taken + 1] = cjson.encode({queue, payloads[j]})
+        record_start(status_prefix, status_seconds, payloads[j], queue, now)
       end
     end
+    if count < #payloads then break end  -- a job that must run alone ends the batch
   end
   if #taken > 0 then redis.call('RPUSH', KEYS[1], unpack(taken)) end
   return taken
