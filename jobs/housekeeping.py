@@ -79,7 +79,9 @@ class Housekeeping:
                     outcome = requeue_entry(
                         self._store, self._settings, worker_id, entry, "interrupted"
                     )
-                    log.warning("a job that could not report its result was %s", outcome)
+                    # "gone": its thread settled it after Redis was read here; not an orphan.
+                    if outcome != "gone":
+                        log.warning("a job that could not report its result was %s", outcome)
 
     def _trim_failed(self) -> None:
         days = self._settings.failed_retention_days

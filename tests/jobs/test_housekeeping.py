@@ -154,6 +154,27 @@ def test_run_puts_back_only_the_copies_of_an_entry_that_nothing_runs(
     assert raw.hlen("resque:jobs:crashes") == 0
 
 
+def test_a_job_settled_between_the_two_looks_is_no_orphan_and_no_warning(
+    store: Store, settings: Settings, raw: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Housekeeping reads Redis, then what the slots hold. A thread that acknowledges its job in
+    # between leaves an entry that Redis showed and the slot no longer knows: it was settled,
+    # not orphaned. Nothing is put back, and nothing is worth a warning.
+    [entry] = holding(store, ME, P1)
+
+    def slot_acknowledges_meanwhile() -> dict[str, list[bytes] | None]:
+        assert store.queues.acknowledge(ME, entry)
+        return {ME: []}
+
+    registration = Registration(store, [ME])
+    keeping = Housekeeping(store, settings, registration, slot_acknowledges_meanwhile)
+
+    keeping.run()
+
+    assert in_flight(raw, ME) == [] and waiting(raw) == []
+    assert "could not report" not in caplog.text
+
+
 # -- recovering dead workers --------------------------------------------------------------------
 def test_run_recovers_a_worker_on_this_host_whose_process_is_gone(
     store: Store, settings: Settings, raw: redis.Redis
