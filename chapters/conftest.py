@@ -27,7 +27,8 @@ pytest_plugins = ["jobs.testing"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "checkpoint password"
-WORKER_TIMEOUT = 30.0  # seconds; a worker that empties a queue of one job takes about one
+WORKER_TIMEOUT = 60.0  # seconds; a worker that empties a queue of one job takes about one,
+# and several on a busy machine: the limit only stops a worker that hangs
 
 
 @pytest.fixture
