@@ -169,11 +169,11 @@ def prove(source: Path = ROOT) -> int:
 
 
 def _print_table(steps: list[Step], leftover: str, seconds: float) -> None:
-    print(f"{'step':<62} {'expected':<8} {'got':<8} {'time':>6}")
+    print(f"{'step':<76} {'expected':<8} {'got':<8} {'time':>6}")
     for step in steps:
         mark = "" if step.ok else "   <-- WRONG"
         got = step.actual if step.actual in ("passes", "fails", "clean", "none") else "other"
-        print(f"{step.what[:62]:<62} {step.expected:<8} {got:<8} {step.seconds:5.1f}s{mark}")
+        print(f"{step.what:<76} {step.expected:<8} {got:<8} {step.seconds:5.1f}s{mark}")
         if not step.ok:
             for line in step.actual.splitlines():
                 print(f"      {line}")
