@@ -18,8 +18,20 @@ FAILURE_RATE ?= 0
 .PHONY: help setup demo jobs-demo reset blog api-standin smtp-sink measure test lint typecheck \
 	unit bench soak redis redis-stop redis-cli worker scheduler monitor browser chapters clean
 
-help: ## List the make targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+help: ## List the make targets, and the variables they take
+	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
+	  -v port='$(PORT)' -v monitor_port='$(MONITOR_PORT)' '{ gsub("%", "N", $$1); \
+	  gsub(/\$$\(PORT\)/, port, $$2); gsub(/\$$\(MONITOR_PORT\)/, monitor_port, $$2); \
+	  printf "  make %-20s %s\n", $$1, $$2 }'
+	@echo
+	@echo 'Variables, on the command line (make blog PORT=5001) or in the environment:'
+	@printf '  %-20s %s\n' \
+	  'PORT=$(PORT)' 'the blog (make demo, make blog); the lessons use it too' \
+	  'MONITOR_PORT=$(MONITOR_PORT)' 'the monitor alone (make monitor)' \
+	  'QUEUE=, COUNT=' 'make worker: which queues (* for all), how many workers' \
+	  'FORCE=1' 'chapter-N-start, chapter-N-solution: overwrite files you changed' \
+	  '' '(a copy of yours is saved under var/chapters/saved/ first)' \
+	  'V=1' 'chapter-N: every check with pytest'"'"'s details'
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -92,19 +104,17 @@ monitor: $(INSTALLED) ## The web monitor alone on http://127.0.0.1:$(MONITOR_POR
 browser: ## Install Debian's chromium for the monitor's browser test (as root)
 	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-chapters: $(INSTALLED) ## The chapters, and which checkpoints pass now
+chapters: $(INSTALLED) ## Where you are: the checkpoints in order, up to the first that fails
 	$(BIN)/python -m chapters list
 
-# chapter-N: chapter N's checkpoint (V=1 for pytest's details). chapter-N-start / -solution put the
-# app at the chapter's start or its solution; FORCE=1 overwrites files you changed (a copy is saved).
 # (make takes the rule with the shortest stem, so chapter-1-start goes to the -start rule.)
-chapter-%-start: $(INSTALLED)
+chapter-%-start: $(INSTALLED) ## Put the app at chapter N's start, with a fresh dev blog and queue
 	$(BIN)/python -m chapters start $* $(if $(FORCE),--force)
 
-chapter-%-solution: $(INSTALLED)
+chapter-%-solution: $(INSTALLED) ## Put chapter N's finished code in place (your data stays)
 	$(BIN)/python -m chapters solution $* $(if $(FORCE),--force)
 
-chapter-%: $(INSTALLED)
+chapter-%: $(INSTALLED) ## Chapter N's checkpoint: what is done and what is missing (V=1)
 	$(BIN)/python -m chapters check $* $(if $(V),--verbose)
 
 clean: ## Remove .venv and caches (not var/, which holds your Redis data)

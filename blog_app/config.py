@@ -39,7 +39,7 @@ class BlogConfig:
     # The fake delay: seconds that publishing an article takes (PUBLISH_DELAY).
     # chapter 1 -----------------------------------------------------------------------------
     publish_delay: float = 2.0
-    # chapter 1 start: ----------------------------------------------------------------------
+    # chapter 1 start: step 2: make the fake delay two seconds
     # publish_delay: float = 0.0
     # chapter 1 end -------------------------------------------------------------------------
     session_lifetime: float = 14 * 24 * 3600.0  # seconds since last seen

@@ -70,6 +70,7 @@ class Sleeper:
             article.publish(app.config["BLOG"].publish_delay)
 
 
+# chapter 2 start: step 2: write the Sleeper job here
 # chapter 2 end ---------------------------------------------------------------------------------
 
 
@@ -92,4 +93,5 @@ class MakeThumbnails:
             image.make_thumbnails(config.upload_dir, config.thumbnail_sizes)
 
 
+# chapter 3 start: step 2: write the MakeThumbnails job here
 # chapter 3 end ---------------------------------------------------------------------------------

@@ -10,46 +10,61 @@ from chapters import tool
 
 
 def _list(_options: argparse.Namespace) -> int:
-    state = tool.State.load(_var_dir())
-    print(f"The app is at {tool.describe(state.position)}.\n")
-    print(f"  {'':3} {'chapter':<40} checkpoint")
+    print("Running the checkpoints in order, up to the first check that fails...")
+    found = tool.progress()
+    print(f"\n  {'':3} {'chapter':<40} checkpoint")
     for chapter in tool.CHAPTERS:
-        if not chapter.written:
-            status = "not written yet"
-        else:
-            passes = tool.check(chapter.number, quiet=True)
-            status = "passes" if passes else f"not yet (`make chapter-{chapter.number}` says why)"
-        print(f"  {chapter.number:>2}. {chapter.title:<40} {status}")
-    first = next((c for c in tool.CHAPTERS if c.written), None)
-    if first is not None:
-        print(f"\nBegin with `make chapter-{first.number}-start`; each lesson is in chapters/.")
+        print(f"  {chapter.number:>2}. {chapter.title:<40} {_status(chapter, found)}")
+    print()
+    if found.error:
+        print(f"The checkpoints could not run. pytest said:\n{found.error}")
+    elif found.current is None:
+        print("Every written checkpoint passes: you have done every chapter so far.")
+    else:
+        chapter = tool.chapter(found.current)
+        print(f"You are on chapter {chapter.number}. The first check still to do:")
+        for line in found.problem.splitlines():
+            print(f"    {line}")
+        print(f"`make chapter-{chapter.number}` lists every check of the chapter; its lesson is"
+              f" chapters/{chapter.folder}/README.md.")  # fmt: skip
     return 0
 
 
-def _switch(position: int, force: bool) -> int:
+def _status(chapter: tool.Chapter, found: tool.Progress) -> str:
+    if not chapter.written:
+        return "not written yet"
+    if chapter.number in found.passed:
+        return "passes"
+    if chapter.number == found.current:
+        return f"not yet: you are here (`make chapter-{chapter.number}` says why)"
+    return "not checked yet" if found.error else "later"
+
+
+def _switch(position: int, force: bool, reset: bool) -> int:
     written = tool.switch(position, _var_dir(), force=force)
     names = ", ".join(str(p.relative_to(tool.ROOT)) for p in written) or "none needed changing"
     print(f"The app is at {tool.describe(position)}. Files rewritten: {names}.")
-    for line in tool.reset_dev_data():
+    for line in tool.reset_dev_data() if reset else tool.kept_dev_data():
         print(f"  {line[0].upper()}{line[1:]}.")
     return 0
 
 
 def _start(options: argparse.Namespace) -> int:
     chapter = tool.chapter(options.number)
-    code = _switch(chapter.number, options.force)
-    print(f"\nNow read chapters/{chapter.folder}/README.md; `make chapter-{chapter.number}`"
-          " checks your work.")  # fmt: skip
+    code = _switch(chapter.number, options.force, reset=True)
+    print(f"\nNow read chapters/{chapter.folder}/README.md: the `TODO chapter {chapter.number}`"
+          f" lines in the code mark where you write. `make chapter-{chapter.number}` checks"
+          " your work.")  # fmt: skip
     return code
 
 
 def _solution(options: argparse.Namespace) -> int:
     chapter = tool.chapter(options.number)
-    return _switch(chapter.number + 1, options.force)
+    return _switch(chapter.number + 1, options.force, reset=False)
 
 
 def _finished(options: argparse.Namespace) -> int:
-    return _switch(tool.FINISHED, options.force)
+    return _switch(tool.FINISHED, options.force, reset=False)
 
 
 def _check(options: argparse.Namespace) -> int:
@@ -81,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("list", help="the chapters, and which checkpoints pass now")
+    commands.add_parser("list", help="where you are: the checkpoints, up to the first that fails")
     for name, run in (("start", _start), ("solution", _solution), ("check", _check)):
         command = commands.add_parser(name)
         command.add_argument("number", type=int)

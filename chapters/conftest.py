@@ -5,6 +5,7 @@ and a report in plain words: one line per check, and for each failing one, what 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,7 +27,8 @@ pytest_plugins = ["jobs.testing"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "checkpoint password"
-WORKER_TIMEOUT = 30.0  # seconds; a worker that empties a queue of one job takes about one
+WORKER_TIMEOUT = 60.0  # seconds; a worker that empties a queue of one job takes about one,
+# and several on a busy machine: the limit only stops a worker that hangs
 
 
 @pytest.fixture
@@ -112,6 +114,19 @@ def _plain(report: pytest.TestReport) -> str:
         # Our own words, without pytest's "assert x == y" explanation after them.
         return message.removeprefix("AssertionError: ").split("\nassert ")[0].strip()
     return f"The code stopped with an error: {message.splitlines()[0]}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """For ``make chapters`` (chapters.tool.progress): each check's outcome, in order, as
+    JSON, in the file that ``CHAPTERS_REPORT`` names."""
+    report = os.environ.get("CHAPTERS_REPORT")
+    if report:
+        outcomes = [
+            {"nodeid": nodeid, "check": check, "problem": _results[nodeid]}
+            for nodeid, check in _checks.items()
+            if nodeid in _results
+        ]
+        Path(report).write_text(json.dumps(outcomes))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

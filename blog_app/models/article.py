@@ -66,6 +66,7 @@ class Article(Base):
         # chapter 1 ---------------------------------------------------------------------------
         if delay > 0:
             time.sleep(delay)  # stands for the real slow work that publishing would do
+        # chapter 1 start: step 2: wait `delay` seconds here, before publishing
         # chapter 1 end -----------------------------------------------------------------------
         if self.published_at is None:
             self.published_at = utcnow()

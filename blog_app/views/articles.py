@@ -1,8 +1,7 @@
 """Articles: list, show, write, edit, delete, publish; and their images' files.
 
 The slow work of publishing (the fake delay, chapter 1) and of saving an image (its thumbnails)
-lives in the models. These views do not do it: they enqueue a job for it (chapters 2 and 3) and
-answer at once. A job is enqueued after the commit, so that the worker finds the rows.
+lives in the models; chapters 2 and 3 take it out of these views.
 """
 
 from __future__ import annotations
@@ -90,7 +89,7 @@ def _save(article: Article, form: ArticleForm, message: str) -> BaseResponse:
         # After the commit, so that the worker finds the image. The page shows a placeholder
         # until the thumbnails are there.
         jobs.enqueue(blog_app.jobs.MakeThumbnails, image.id)
-    # chapter 3 start: ------------------------------------------------------------------------
+    # chapter 3 start: step 3: enqueue a MakeThumbnails job instead of resizing here
     # if image is not None:
     #     uploads.make_thumbnails_now(image, config)  # slow: decodes and resizes the photo
     # db.commit()
@@ -106,7 +105,7 @@ def _publish(article: Article) -> None:
     # chapter 2 -------------------------------------------------------------------------------
     jobs.enqueue(blog_app.jobs.Sleeper, article.id)  # a worker does the slow part
     flash("Publishing: your article will be public in a moment.")
-    # chapter 2 start: ------------------------------------------------------------------------
+    # chapter 2 start: step 3: enqueue a Sleeper job instead of publishing here
     # article.publish(_config().publish_delay)  # slow: the fake delay, inside the request
     # get_db().commit()
     # flash("Article published.")

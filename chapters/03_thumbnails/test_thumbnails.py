@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import PIL.Image
 import pytest
 import redis
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from blog_app.config import BlogConfig
 from blog_app.db import open_session
 from blog_app.models import Image
 from chapters.conftest import run_worker
+from jobs.client import Client
+from jobs.hooks import EnqueueCall
+from jobs.testing import drain
 from tests.blog_app.helpers import Browser, broken_png, image_bytes
 
 QUEUE = "resque:queue:images"
@@ -99,6 +103,40 @@ def test_a_make_thumbnails_job_carries_the_image_id(
     )
 
 
+@pytest.fixture
+def found_at_enqueue(blog_config: BlogConfig, jobs_client: Client) -> Iterator[list[bool]]:
+    """For each MakeThumbnails job, whether a worker that took it the moment it was enqueued
+    would find its image: looked up, at that moment, through a connection of its own."""
+    found: list[bool] = []
+    other = create_engine(blog_config.database_url)
+
+    def look(call: EnqueueCall, call_next: Callable[[], str | None]) -> str | None:
+        if call.job_class.__name__ == "MakeThumbnails" and isinstance(call.args[0], int):
+            with other.connect() as connection:
+                row = connection.execute(select(Image.id).where(Image.id == call.args[0]))
+                found.append(row.first() is not None)
+        return call_next()
+
+    jobs_client.hooks.enqueue_middleware.append(look)
+    yield found
+    jobs_client.hooks.enqueue_middleware.remove(look)
+    other.dispose()
+
+
+def test_the_job_is_enqueued_after_the_commit(
+    browser: Browser, found_at_enqueue: list[bool]
+) -> None:
+    """The job is enqueued after the commit, so that a worker that takes it at once finds the
+    image."""
+    _upload(browser, image_bytes(300, 200))
+    assert found_at_enqueue, "No MakeThumbnails job was enqueued (step 3 of the lesson)."
+    assert all(found_at_enqueue), (
+        "The MakeThumbnails job was enqueued before db.commit(). At that moment the image is"
+        " not in the database for anyone else yet, so a worker that takes the job at once"
+        " finds nothing to resize. Enqueue after the commit (step 3 of the lesson)."
+    )
+
+
 def test_a_worker_makes_the_thumbnails_and_twice_is_harmless(
     blog: Flask, blog_config: BlogConfig, browser: Browser, raw: redis.Redis
 ) -> None:
@@ -119,7 +157,9 @@ def test_a_worker_makes_the_thumbnails_and_twice_is_harmless(
         "The page still shows the placeholder although the thumbnails exist."
     )
     raw.rpush(QUEUE, *once)  # at-least-once delivery: the same job again
-    _make_thumbnails(blog_config, raw)
+    with blog.app_context():  # run here, as a worker would, to save starting another one
+        drain(["images"], ["blog_app.jobs"])
+    assert not _failures(raw), f"The second run failed: {_failures(raw)[0].get('error')}"
     assert _thumbnails(blog_config, image) == first, "A second run changed the thumbnails."
     leftovers = [p.name for p in Path(image.directory(blog_config.upload_dir)).iterdir()]
     assert not [name for name in leftovers if name.startswith(".tmp")], (
