@@ -244,7 +244,7 @@ class Soak:
         tracebacks = sum(log.read_text().count("Traceback") for log in self.log_dir.glob("*.log"))
         print(f"jobs in                {self.options.jobs}")
         print(f"done                   {len(finished)}")
-        print(f"lost                   {len(lost)}  {sorted(lost)[:10] if lost else ''}")
+        print(f"lost                   {len(lost)}" + (f"  {sorted(lost)[:10]}" if lost else ""))
         print(f"run more than once     {sum(1 for c in started.values() if c > 1)}")
         by_exception = dict(Counter(record["exception"] for record in failed))
         print(f"failed                 {len(failed)}  {by_exception}")
