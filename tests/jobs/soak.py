@@ -228,7 +228,9 @@ class Soak:
         self._print(started, finished, failed, lost, false_died)
         passed = drained and not lost and not false_died
         if passed:
-            shutil.rmtree(self.log_dir)  # kept when the soak fails, to read
+            shutil.rmtree(self.log_dir)
+        else:
+            print(f"the workers' logs are kept in {self.log_dir}")
         return passed
 
     def _print(
@@ -255,7 +257,7 @@ class Soak:
         if recoveries:
             median, most = statistics.median(recoveries), max(recoveries)
             print(f"recovery after a kill  median {median:.2f}s  max {most:.2f}s")
-        print(f"worker log tracebacks  {tracebacks}  (logs in {self.log_dir})")
+        print(f"worker log tracebacks  {tracebacks}")
 
     def _left_in_flight(self) -> int:
         keys = self.raw.keys("resque:jobs:inflight:*")
