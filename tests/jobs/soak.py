@@ -228,7 +228,9 @@ class Soak:
         self._print(started, finished, failed, lost, false_died)
         passed = drained and not lost and not false_died
         if passed:
-            shutil.rmtree(self.log_dir)  # kept when the soak fails, to read
+            shutil.rmtree(self.log_dir)
+        else:
+            print(f"the workers' logs are kept in {self.log_dir}")
         return passed
 
     def _print(
@@ -244,7 +246,7 @@ class Soak:
         tracebacks = sum(log.read_text().count("Traceback") for log in self.log_dir.glob("*.log"))
         print(f"jobs in                {self.options.jobs}")
         print(f"done                   {len(finished)}")
-        print(f"lost                   {len(lost)}  {sorted(lost)[:10] if lost else ''}")
+        print(f"lost                   {len(lost)}" + (f"  {sorted(lost)[:10]}" if lost else ""))
         print(f"run more than once     {sum(1 for c in started.values() if c > 1)}")
         by_exception = dict(Counter(record["exception"] for record in failed))
         print(f"failed                 {len(failed)}  {by_exception}")
@@ -255,7 +257,7 @@ class Soak:
         if recoveries:
             median, most = statistics.median(recoveries), max(recoveries)
             print(f"recovery after a kill  median {median:.2f}s  max {most:.2f}s")
-        print(f"worker log tracebacks  {tracebacks}  (logs in {self.log_dir})")
+        print(f"worker log tracebacks  {tracebacks}")
 
     def _left_in_flight(self) -> int:
         keys = self.raw.keys("resque:jobs:inflight:*")
