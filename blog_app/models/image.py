@@ -50,6 +50,8 @@ class Image(Base):
     height: Mapped[int]
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     thumbnails_made_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The id of the job making the thumbnails, so the article page can follow it (jobs.status).
+    thumbnail_job_id: Mapped[str | None] = mapped_column(String(64), default=None)
 
     article: Mapped[Article] = relationship(back_populates="image")
 

@@ -19,6 +19,7 @@ from typing import IO
 import PIL.Image
 from sqlalchemy.orm import Session as DbSession
 
+import jobs
 from blog_app.config import BlogConfig
 from blog_app.models import Article, BrokenImage, Image
 from blog_app.models.image import EXTENSIONS
@@ -109,3 +110,15 @@ def make_thumbnails_now(image: Image, config: BlogConfig) -> None:
     except BrokenImage:
         image.remove_files(config.upload_dir)
         raise
+
+
+def thumbnail_progress(image: Image) -> tuple[str, str]:
+    """Where the thumbnails of ``image`` are: ``("done", "")`` once they exist; else the state of
+    the job making them (see :mod:`jobs.status`) and its error, if it failed. A job no worker
+    has taken yet has no status: it is waiting."""
+    if image.thumbnails_made_at is not None:
+        return "done", ""
+    status = jobs.status(image.thumbnail_job_id) if image.thumbnail_job_id else None
+    if status is None:
+        return "waiting", ""
+    return status.state, status.error

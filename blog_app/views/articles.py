@@ -15,8 +15,9 @@ import jobs
 from blog_app.config import BlogConfig
 from blog_app.db import get_db
 from blog_app.forms import ArticleForm, CommentForm
-from blog_app.models import Article
+from blog_app.models import Article, Image
 from blog_app.services import uploads
+from blog_app.services.uploads import thumbnail_progress
 from blog_app.views.auth import require_author
 
 blueprint = Blueprint("articles", __name__)
@@ -86,9 +87,10 @@ def _save(article: Article, form: ArticleForm, message: str) -> BaseResponse:
     # chapter 3 -------------------------------------------------------------------------------
     db.commit()
     if image is not None:
-        # After the commit, so that the worker finds the image. The page shows a placeholder
-        # until the thumbnails are there.
-        jobs.enqueue(blog_app.jobs.MakeThumbnails, image.id)
+        # After the commit, so that the worker finds the image. The job's id is kept so that
+        # the article page can show how the job is doing until the thumbnails are there.
+        image.thumbnail_job_id = jobs.enqueue(blog_app.jobs.MakeThumbnails, image.id)
+        db.commit()
     # chapter 3 start: step 3: enqueue a MakeThumbnails job instead of resizing here
     # if image is not None:
     #     uploads.make_thumbnails_now(image, config)  # slow: decodes and resizes the photo
@@ -129,6 +131,23 @@ def delete(article_id: int) -> BaseResponse:
         image.remove_files(_config().upload_dir)
     flash("Article deleted.")
     return redirect(url_for("articles.index"))
+
+
+@blueprint.get("/images/<int:image_id>/status")
+def image_status(image_id: int) -> dict[str, str]:
+    """How the thumbnails of an image are coming along, as JSON for the article page's script
+    (static/image_status.js). Only the article's author sees a failed job's error."""
+    image = get_db().get(Image, image_id)
+    if image is None:
+        abort(404)
+    article = visible_article(image.article_id)  # the same people who may see the article
+    state, error = thumbnail_progress(image)
+    progress = {"state": state}
+    if error and article.can_be_changed_by(g.author):
+        progress["error"] = error
+    if state == "done":
+        progress["src"] = url_for("articles.image_file", image_id=image.id, name="800.jpg")
+    return progress
 
 
 @blueprint.get("/images/<int:image_id>/<name>")

@@ -84,6 +84,25 @@ def test_the_upload_answers_before_the_thumbnails_exist(
         'The article\'s page should show a placeholder (class="placeholder") until the'
         " thumbnails exist (step 4 of the lesson)."
     )
+    assert "data-image-status=" in page and "image_status.js" in page, (
+        "The placeholder does not follow the job: give it data-image-status with the address"
+        " of the image's status, and load static/image_status.js (step 4 of the lesson)."
+    )
+
+
+def test_the_image_keeps_its_jobs_id_so_the_page_can_follow_it(
+    blog: Flask, browser: Browser
+) -> None:
+    """The image keeps the id enqueue returned; its status endpoint says the job is waiting."""
+    _upload(browser, image_bytes(300, 200))
+    image = _image(blog)
+    assert image.thumbnail_job_id, (
+        "The image does not keep its job's id, so the page cannot follow the job: keep the job's"
+        " id (image.thumbnail_job_id = jobs.enqueue(...)) and commit again (step 3 of the"
+        " lesson)."
+    )
+    status = browser.get(f"/images/{image.id}/status").get_json()
+    assert status == {"state": "waiting"}, f"/images/{image.id}/status answered {status}."
 
 
 def test_a_make_thumbnails_job_carries_the_image_id(
@@ -180,3 +199,9 @@ def test_a_broken_image_fails_visibly(
         f"The job failed with {failures[0]['exception']}, not BrokenImage."
     )
     assert "BrokenImage" in browser.text("/jobs/failed"), "The monitor's Failed tab is empty."
+    image = _image(blog)
+    status = browser.get(f"/images/{image.id}/status").get_json()
+    assert status.get("state") == "failed" and "BrokenImage" in status.get("error", ""), (
+        f"The image's status says {status}: the page cannot tell that the job failed. Keep the"
+        " job's id on the image (step 3 of the lesson)."
+    )
