@@ -1,6 +1,8 @@
 """An author: someone who signs up, logs in and writes articles.
 
-Passwords are stored as salted hashes (Werkzeug's). Sessions live in :mod:`.session`.
+Passwords are stored as salted hashes (Werkzeug's). Sessions live in :mod:`.session`. An admin
+(``is_admin``) may also see the job monitor and every mail in the outbox; signing up never
+makes one (the demo account is one; ``flask --app blog_app grant-admin EMAIL`` makes others).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import String, func, select
+from sqlalchemy import String, false, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm import Session as DbSession
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -28,6 +30,7 @@ class Author(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     articles: Mapped[list[Article]] = relationship(
         back_populates="author", cascade="all, delete-orphan"

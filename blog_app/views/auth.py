@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask import render_template as render
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -64,6 +64,16 @@ def require_author() -> BaseResponse | None:
     if g.get("author") is None:
         flash("Log in to see that page.")
         return redirect(url_for("auth.login", next=request.path))
+    return None
+
+
+def require_admin() -> BaseResponse | None:
+    """For areas only admins may see (the job monitor): visitors go to the login page, other
+    authors get a 403."""
+    if (to_login := require_author()) is not None:
+        return to_login
+    if not g.author.is_admin:
+        abort(403, "Only the blog's admins may see this page.")
     return None
 
 

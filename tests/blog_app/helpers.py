@@ -7,11 +7,15 @@ import io
 import re
 import struct
 import zlib
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import PIL.Image
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from blog_app.outside.outbox import Outbox
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -69,3 +73,11 @@ def broken_png() -> bytes:
     """A real PNG header and the start of its data, cut short: fine until decoded."""
     whole = image_bytes(300, 200)
     return whole[: len(whole) // 2]
+
+
+def mail_in_outbox(outbox_dir: Path, address: str, subject: str) -> str:
+    """A mail to ``address`` as the SMTP sink would store it; returns its name in the outbox."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "blog@localhost", address, subject
+    message.set_content("A comment.")
+    return Outbox(outbox_dir).store(message.as_bytes())
