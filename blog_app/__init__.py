@@ -16,7 +16,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from blog_app import cli, db, monitor, views
+from blog_app import cli, db, login_limiter, monitor, views
 from blog_app.config import BlogConfig
 
 __all__ = ["BlogConfig", "create_app"]
@@ -38,6 +38,7 @@ def create_app(config: BlogConfig | None = None) -> Flask:
     )
     db.init_app(app, config.database_url)
     CSRFProtect(app)
+    login_limiter.init_app(app, config)
     views.register(app)
     monitor.mount(app, config)
     cli.register(app)

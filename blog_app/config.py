@@ -45,6 +45,10 @@ class BlogConfig:
     session_lifetime: float = 14 * 24 * 3600.0  # seconds since last seen
     # Werkzeug's default (scrypt) is slow on purpose, against guessing; tests pick a quick one.
     password_hash_method: str = "scrypt"
+    # Failed logins before logging in is refused for a while (blog_app.login_limiter).
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_failure_window: float = 15 * 60.0  # seconds, from the first failure
     max_upload_bytes: int = 20 * MB
     max_image_pixels: int = 40_000_000  # 4000x3000 is 12 M; a bomb claims far more
     thumbnail_sizes: tuple[int, ...] = (1600, 800, 400, 160)
