@@ -26,7 +26,9 @@ def default_blog_dir() -> Path:
 @dataclass(frozen=True)
 class BlogConfig:
     database_url: str = ""
-    secret_key: str = "dev-only-secret-change-me"
+    # Signs the session cookie that holds the CSRF token and flashed messages. Empty: the blog
+    # makes one on its first run and keeps it in var/blog/secret_key (see blog_app.secret).
+    secret_key: str = ""
     upload_dir: Path = field(default_factory=lambda: default_blog_dir() / "uploads")
     outbox_dir: Path = field(default_factory=lambda: default_blog_dir() / "outbox")
     spam_api_url: str = "http://127.0.0.1:8025"
