@@ -58,15 +58,28 @@ def image_bytes(width: int = 64, height: int = 48, fmt: str = "PNG") -> bytes:
     return out.getvalue()
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def _png_header(width: int, height: int) -> bytes:
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+
+
 def png_header_claiming(width: int, height: int) -> bytes:
     """A PNG whose header claims these dimensions, with no real pixel data behind it."""
+    return _png_header(width, height) + _png_chunk(b"IDAT", b"garbage")
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"garbage")
+def solid_png(width: int, height: int) -> bytes:
+    """A real, valid PNG of one colour: tiny on disk, huge once decoded. Compressed a row at a
+    time, so that making it never holds the decoded pixels."""
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + b"\x30\x60\x90" * width  # filter type 0, then the pixels
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return _png_header(width, height) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
 
 
 def broken_png() -> bytes:
