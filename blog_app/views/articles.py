@@ -19,6 +19,7 @@ from blog_app.forms import ArticleForm, CommentForm
 from blog_app.models import Article, Image
 from blog_app.services import uploads
 from blog_app.views.auth import require_author
+from blog_app.views.headers import IMAGE_CSP
 
 blueprint = Blueprint("articles", __name__)
 
@@ -142,6 +143,7 @@ def image_file(image_id: int, name: str) -> BaseResponse:
     if image is None or name not in served or not image.article.can_be_seen_by(g.author):
         abort(404)
     response = send_from_directory(image.directory(config.upload_dir), name, max_age=3600)
+    response.headers["Content-Security-Policy"] = IMAGE_CSP
     if not image.article.is_published:
         response.cache_control.public = False  # a draft's image: never in a shared cache
         response.cache_control.private = True
