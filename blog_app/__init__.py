@@ -16,8 +16,9 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from blog_app import cli, db, monitor, views
+from blog_app import cli, db, login_limiter, monitor, views
 from blog_app.config import BlogConfig
+from blog_app.secret import resolve_secret_key
 
 __all__ = ["BlogConfig", "create_app"]
 
@@ -31,13 +32,14 @@ def create_app(config: BlogConfig | None = None) -> Flask:
     config = config or BlogConfig.from_env()
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=config.secret_key,
+        SECRET_KEY=resolve_secret_key(config),
         MAX_CONTENT_LENGTH=config.max_upload_bytes + FORM_OVERHEAD_BYTES,
         TESTING=config.testing,
         BLOG=config,
     )
     db.init_app(app, config.database_url)
     CSRFProtect(app)
+    login_limiter.init_app(app, config)
     views.register(app)
     monitor.mount(app, config)
     cli.register(app)

@@ -1,6 +1,8 @@
-"""The blog's ``flask`` commands: ``init-db``, ``seed``, ``reset-db``; and the queue's ``jobs``.
+"""The blog's ``flask`` commands: ``init-db``, ``seed``, ``reset-db``, ``grant-admin``; and the
+queue's ``jobs``.
 
 flask --app blog_app init-db
+flask --app blog_app grant-admin ada@example.com
 flask --app blog_app seed --articles 30 --comments 100
 flask --app blog_app jobs work --queue '*' --import blog_app.jobs
 """
@@ -14,13 +16,14 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from blog_app.config import BlogConfig
-from blog_app.db import create_schema, drop_schema, session_factory
+from blog_app.db import create_schema, drop_schema, open_session, session_factory
+from blog_app.models import Author
 from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan, seed
 from jobs.cli import cli as jobs_cli
 
 
 def register(app: Flask) -> None:
-    for command in (init_db, seed_command, reset_db):
+    for command in (init_db, seed_command, reset_db, grant_admin):
         app.cli.add_command(command)
     app.cli.add_command(jobs_cli, "jobs")
 
@@ -75,3 +78,17 @@ def reset_site(app: Flask) -> None:
     create_schema(app)
     shutil.rmtree(config.upload_dir, ignore_errors=True)
     shutil.rmtree(config.outbox_dir, ignore_errors=True)
+
+
+@click.command("grant-admin")
+@with_appcontext
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Make the author an ordinary author again.")
+def grant_admin(email: str, revoke: bool) -> None:
+    """Let an author see the job monitor and every mail in the outbox (or no longer)."""
+    with open_session(_app()) as db:
+        author = Author.find_by_email(db, email)
+        if author is None:
+            raise click.ClickException(f"No author has the email {email}.")
+        author.is_admin = not revoke
+    click.echo(f"{email} is {'no longer' if revoke else 'now'} an admin.")

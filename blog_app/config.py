@@ -26,7 +26,9 @@ def default_blog_dir() -> Path:
 @dataclass(frozen=True)
 class BlogConfig:
     database_url: str = ""
-    secret_key: str = "dev-only-secret-change-me"
+    # Signs the session cookie that holds the CSRF token and flashed messages. Empty: the blog
+    # makes one on its first run and keeps it in var/blog/secret_key (see blog_app.secret).
+    secret_key: str = ""
     upload_dir: Path = field(default_factory=lambda: default_blog_dir() / "uploads")
     outbox_dir: Path = field(default_factory=lambda: default_blog_dir() / "outbox")
     spam_api_url: str = "http://127.0.0.1:8025"
@@ -45,6 +47,10 @@ class BlogConfig:
     session_lifetime: float = 14 * 24 * 3600.0  # seconds since last seen
     # Werkzeug's default (scrypt) is slow on purpose, against guessing; tests pick a quick one.
     password_hash_method: str = "scrypt"
+    # Failed logins before logging in is refused for a while (blog_app.login_limiter).
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_failure_window: float = 15 * 60.0  # seconds, from the first failure
     max_upload_bytes: int = 20 * MB
     max_image_pixels: int = 40_000_000  # 4000x3000 is 12 M; a bomb claims far more
     thumbnail_sizes: tuple[int, ...] = (1600, 800, 400, 160)

@@ -1,22 +1,26 @@
 """The database: SQLAlchemy's declarative base, an engine per app, a session per request.
 
 Views get the request's session from :func:`get_db`; jobs and commands open their own with
-:func:`open_session`. Models never open sessions themselves: whoever calls them decides where the
-transaction begins and ends.
+:func:`open_session`. :func:`create_schema` also notices a dev database made by older models
+(:func:`missing_columns`) and rebuilds it (:func:`rebuild_if_schema_changed`). Models never open
+sessions themselves: whoever calls them decides where the transaction begins and ends.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import click
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 EXTENSION = "blog_db"
+SCHEMA_REBUILT = "The blog's schema changed: rebuilt the dev database."
 
 
 class Base(DeclarativeBase):
@@ -81,10 +85,52 @@ def open_session(app: Flask) -> Iterator[Session]:
 
 
 def create_schema(app: Flask) -> None:
-    # Import the models so that they are registered on Base.metadata.
-    from blog_app import models  # noqa: F401
-
+    """Create the missing tables; first rebuild a dev database made by older models."""
+    rebuild_if_schema_changed(app)
     Base.metadata.create_all(engine(app))
+
+
+def missing_columns(bound: Engine) -> list[str]:
+    """Columns the models have that the database's tables lack, as ``table.column``.
+
+    Tables that do not exist yet are not listed: creating them makes them whole. A table that
+    exists without a column (``authors.is_admin``, say, in a database made before that column
+    was added) is what ``create_all`` cannot repair: it never alters a table.
+    """
+    from blog_app import models  # noqa: F401  (registers the tables on Base.metadata)
+
+    inspector = inspect(bound)
+    existing = set(inspector.get_table_names())
+    missing: list[str] = []
+    for table in Base.metadata.sorted_tables:
+        if table.name in existing:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in present]
+    return missing
+
+
+def rebuild_if_schema_changed(app: Flask) -> bool:
+    """If the models changed since the database was made, drop and recreate it, say so in one
+    line, and return True (``make demo`` then seeds it again).
+
+    Only a SQLite database, the workshop's throwaway dev blog, is ever dropped; its uploads go
+    too, since image ids start again and name their directories. Any other database (a real
+    PostgreSQL) is left alone, with an error that says what it lacks.
+    """
+    bound = engine(app)
+    missing = missing_columns(bound)
+    if not missing:
+        return False
+    if bound.dialect.name != "sqlite":
+        raise RuntimeError(
+            f"The database lacks {', '.join(missing)}: migrate it, or empty it with "
+            "`flask --app blog_app reset-db`."
+        )
+    Base.metadata.drop_all(bound)
+    Base.metadata.create_all(bound)
+    shutil.rmtree(app.config["BLOG"].upload_dir, ignore_errors=True)
+    click.echo(SCHEMA_REBUILT)
+    return True
 
 
 def drop_schema(app: Flask) -> None:

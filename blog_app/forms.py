@@ -7,6 +7,8 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp
 
+from blog_app.models.article import single_line
+
 EMAIL = Regexp(
     r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address like ada@example.com."
 )
@@ -28,7 +30,12 @@ class LoginForm(FlaskForm):
 
 
 class ArticleForm(FlaskForm):
-    title = StringField("Title", [InputRequired("Give it a title."), Length(max=200)])
+    # A title is one line: line breaks are cleaned away before the checks (see single_line).
+    title = StringField(
+        "Title",
+        [InputRequired("Give it a title."), Length(max=200)],
+        filters=[lambda text: single_line(text) if text else text],
+    )
     body = TextAreaField("Text", [InputRequired("Write something first.")])
     image = FileField("Image (JPEG, PNG, GIF or WebP)")
     publish = BooleanField("Publish now")

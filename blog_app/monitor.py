@@ -1,7 +1,9 @@
-"""Where the queue's web monitor is mounted: ``/jobs``, for logged-in authors only.
+"""Where the queue's web monitor is mounted: ``/jobs``, for the blog's admins only.
 
 THE MONITOR MOUNTS HERE, and only here. The monitor itself is :mod:`jobs.web`; the blog decides
-who may see it (its authors: anyone else is sent to the login page) and which Redis it shows:
+who may see it and which Redis it shows. Only admins (``Author.is_admin``): the monitor shows
+every failure with its arguments and backtrace and every value in Redis, and it can retry or
+clear jobs; an author who merely signed up gets a 403, a visitor the login page. Its Redis is
 ``REDIS_URL``, else the project's own Redis if it is running. With neither, ``/jobs`` says how
 to start one instead of failing.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, render_template
 
 from blog_app.config import BlogConfig
-from blog_app.views.auth import require_author
+from blog_app.views.auth import require_admin
 from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.store import Store
 from jobs.web import create_blueprint
@@ -27,15 +29,15 @@ def mount(app: Flask, config: BlogConfig) -> None:
         return
     monitor = create_blueprint(
         Store(url, config.jobs_namespace),
-        # A redirect to the login page for visitors, True (come in) for authors.
-        authorize=lambda: require_author() or True,
+        # A redirect to the login page for visitors, a 403 for other authors, True for admins.
+        authorize=lambda: require_admin() or True,
     )
     app.register_blueprint(monitor, url_prefix=URL_PREFIX)
 
 
 def _without_redis() -> Blueprint:
     blueprint = Blueprint("jobs_web", __name__)
-    blueprint.before_request(require_author)
+    blueprint.before_request(require_admin)
     blueprint.add_url_rule(
         "/", "index", lambda: render_template("monitor/no_redis.html"), strict_slashes=False
     )

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, ForeignKey, String, Text, func, or_, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.orm import Session as DbSession
 
 from blog_app.db import Base
@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 
 def count_words(text: str) -> int:
     return len(text.split())
+
+
+def single_line(text: str) -> str:
+    """``text`` on one line: every run of whitespace, line breaks included, becomes one space.
+
+    A title goes into an email's Subject header, where a line break would start a new header."""
+    return " ".join(text.split())
 
 
 class Article(Base):
@@ -47,6 +54,10 @@ class Article(Base):
     comments: Mapped[list[Comment]] = relationship(
         back_populates="article", cascade="all, delete-orphan", order_by="Comment.created_at"
     )
+
+    @validates("title")
+    def _title_on_one_line(self, _key: str, title: str) -> str:
+        return single_line(title)
 
     @property
     def is_published(self) -> bool:

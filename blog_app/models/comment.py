@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from blog_app.db import Base
 from blog_app.models._time import utcnow
-from blog_app.models.article import Article, count_words
+from blog_app.models.article import Article, count_words, single_line
 
 
 class CommentStatus(enum.StrEnum):
@@ -60,13 +60,16 @@ class Comment(Base):
 
     def notification_for_author(self, sender: str) -> EmailMessage:
         """The email that tells the article's author about this comment."""
+        # single_line again: a title saved before titles were cleaned may hold a line break,
+        # which would make the Subject header invalid (and the comment fail to post).
+        title = single_line(self.article.title)
         message = EmailMessage()
         message["From"] = sender
         message["To"] = self.article.author.email
-        message["Subject"] = f"New comment on “{self.article.title}”"
+        message["Subject"] = f"New comment on “{title}”"
         message.set_content(
             f"Hello {self.article.author.name},\n\n"
-            f"{self.author_name} commented on “{self.article.title}”:\n\n"
+            f"{self.author_name} commented on “{title}”:\n\n"
             f"{self.body}\n\n"
             f"Status: {self.status.value}.\n"
         )

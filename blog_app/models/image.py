@@ -61,8 +61,12 @@ class Image(Base):
     def original_path(self, upload_dir: Path) -> Path:
         return self.directory(upload_dir) / f"original.{EXTENSIONS[self.format]}"
 
+    @staticmethod
+    def thumbnail_name(size: int) -> str:
+        return f"{size}.jpg"
+
     def thumbnail_path(self, upload_dir: Path, size: int) -> Path:
-        return self.directory(upload_dir) / f"{size}.jpg"
+        return self.directory(upload_dir) / self.thumbnail_name(size)
 
     def store_original(self, upload_dir: Path, data: IO[bytes]) -> None:
         """Write the uploaded bytes to disk (the row must have an id: flush first)."""
@@ -74,10 +78,16 @@ class Image(Base):
         """Decode the original and write one JPEG per size. Raises BrokenImage."""
         original = _decode(self.original_path(upload_dir))
         for size in sizes:
-            thumbnail = original.copy()
+            # resize() builds the small image straight from the original; copying the original
+            # first (what thumbnail() needs) would hold a second full-size image in memory.
             # LANCZOS is the slowest and best of Pillow's filters; reducing_gap=None turns off
             # the shortcut that would make large images cheap, so the cost stays visible.
-            thumbnail.thumbnail((size, size), PIL.Image.Resampling.LANCZOS, reducing_gap=None)
+            thumbnail = original.resize(
+                fit_within(original.size, size), PIL.Image.Resampling.LANCZOS, reducing_gap=None
+            )
+            # Nothing of the original's metadata goes out with a thumbnail (a JPEG comment
+            # would otherwise be copied; EXIF, with its GPS position, never is).
+            thumbnail.info.clear()
             with _atomic_target(self.thumbnail_path(upload_dir, size)) as handle:
                 thumbnail.save(handle, "JPEG", quality=85)
         self.thumbnails_made_at = utcnow()
@@ -89,11 +99,22 @@ class Image(Base):
         shutil.rmtree(self.directory(upload_dir), ignore_errors=True)
 
 
+def fit_within(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """``size`` scaled down (never up) so that its longest side is at most ``longest``."""
+    width, height = size
+    scale = min(1.0, longest / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _decode(path: Path) -> PIL.Image.Image:
+    """The whole image, in RGB. An RGB image is not converted: convert() would copy it, and
+    a large image's pixels are what fills a worker's memory (4 bytes each)."""
     try:
-        with PIL.Image.open(path) as image:
+        # The file is ours to close: Image.close() would free the pixels too.
+        with path.open("rb") as file:
+            image = PIL.Image.open(file)
             image.load()
-            return image.convert("RGB")
+        return image if image.mode == "RGB" else image.convert("RGB")
     except (OSError, SyntaxError, ValueError, PIL.Image.DecompressionBombError) as error:
         raise BrokenImage(f"the image data is broken: {error}") from error
 

@@ -4,7 +4,9 @@
 seconds. With probability ``failure_rate`` it fails instead, in one of the ``failures`` ways:
 ``timeout`` (it answers only after ``hang`` seconds, long past any sensible client timeout),
 ``error`` (HTTP 500) or ``garbage`` (HTTP 200 with a body that is not JSON). ``POST /_control``
-changes these settings while it runs (tests use it); ``GET /health`` answers at once.
+changes these settings while it runs (tests use it; anything it does not accept answers 400,
+saying what it accepts). It has no password: like every stand-in, it listens on 127.0.0.1
+only. ``GET /health`` answers at once.
 
     python -m blog_app.outside.api_standin --port 8025 --latency 0.5 --failure-rate 0.1
 """
@@ -84,9 +86,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"error": 'POST /v1/score with {"text": ...}'})
 
     def _control(self, changes: dict[str, Any]) -> None:
-        if "failures" in changes:
-            changes["failures"] = tuple(changes["failures"])
-        self.server.behaviour = replace(self.server.behaviour, **changes)
+        try:
+            self.server.behaviour = changed_behaviour(self.server.behaviour, changes)
+        except ValueError as error:
+            self._send(400, {"error": str(error), "accepts": CONTROL_HELP})
+            return
         self._send(200, _behaviour_json(self.server.behaviour))
 
     def _score(self, text: str) -> None:
@@ -118,6 +122,33 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up waiting (that is what a timeout is)
+
+
+CONTROL_HELP = {
+    "latency": "seconds (a number, 0 or more)",
+    "failure_rate": "a number from 0 to 1",
+    "failures": f"a list of {', '.join(FAILURES)}",
+    "hang": "seconds (a number, 0 or more)",
+}
+
+
+def changed_behaviour(behaviour: Behaviour, changes: dict[str, Any]) -> Behaviour:
+    """``behaviour`` with ``changes`` (from ``POST /_control``); ValueError says what is wrong."""
+    unknown = sorted(set(changes) - set(CONTROL_HELP))
+    if unknown:
+        raise ValueError(f"unknown setting {', '.join(unknown)}")
+    for name in ("latency", "failure_rate", "hang"):
+        value = changes.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"{name} must be {CONTROL_HELP[name]}")
+    if changes.get("failure_rate", 0) > 1:
+        raise ValueError(f"failure_rate must be {CONTROL_HELP['failure_rate']}")
+    failures = changes.get("failures", list(FAILURES))
+    if not isinstance(failures, list) or not failures or not set(failures) <= set(FAILURES):
+        raise ValueError(f"failures must be {CONTROL_HELP['failures']}")
+    if "failures" in changes:
+        changes = {**changes, "failures": tuple(failures)}
+    return replace(behaviour, **changes)
 
 
 def _behaviour_json(behaviour: Behaviour) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import os
 import re
 import tempfile
@@ -28,6 +29,10 @@ class OutboxMessage:
     to: str
     subject: str
     body: str
+
+    def is_addressed_to(self, address: str) -> bool:
+        wanted = address.strip().lower()
+        return any(found.lower() == wanted for _, found in email.utils.getaddresses([self.to]))
 
 
 class Outbox:

@@ -19,6 +19,7 @@ from blog_app.models import Article, Image
 from blog_app.services import uploads
 from blog_app.services.uploads import thumbnail_progress
 from blog_app.views.auth import require_author
+from blog_app.views.headers import IMAGE_CSP
 
 blueprint = Blueprint("articles", __name__)
 
@@ -152,5 +153,16 @@ def image_status(image_id: int) -> dict[str, str]:
 
 @blueprint.get("/images/<int:image_id>/<name>")
 def image_file(image_id: int, name: str) -> BaseResponse:
-    directory = _config().upload_dir / "images" / str(image_id)
-    return send_from_directory(directory, name, max_age=3600)
+    """A thumbnail, for those who may see its article. The original is never served: it keeps
+    whatever the camera wrote into it (where and when the photo was taken); thumbnails are
+    made without any of that."""
+    image, config = get_db().get(Image, image_id), _config()
+    served = {Image.thumbnail_name(size) for size in config.thumbnail_sizes}
+    if image is None or name not in served or not image.article.can_be_seen_by(g.author):
+        abort(404)
+    response = send_from_directory(image.directory(config.upload_dir), name, max_age=3600)
+    response.headers["Content-Security-Policy"] = IMAGE_CSP
+    if not image.article.is_published:
+        response.cache_control.public = False  # a draft's image: never in a shared cache
+        response.cache_control.private = True
+    return response

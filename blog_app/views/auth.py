@@ -1,8 +1,11 @@
 """Sign up, log in, log out; and who the current author is.
 
 A login starts a server-side :class:`~blog_app.models.Session` row and puts its token in a
-cookie. Every login first sweeps expired session rows, inline (chapter 5 moves that sweep into
-a recurring job). Logging out deletes the row, so the cookie is worthless afterwards.
+cookie. Failed logins are counted (:mod:`blog_app.login_limiter`): too many, and logging in is
+refused for a while; ``next`` is followed only to a path on this site
+(:mod:`blog_app.views.redirects`). Every login first sweeps expired session rows, inline
+(chapter 5 moves that sweep into a recurring job). Logging out deletes the row, so the cookie is
+worthless afterwards.
 """
 
 from __future__ import annotations
@@ -10,14 +13,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask import render_template as render
 from werkzeug.wrappers import Response as BaseResponse
 
 from blog_app.config import BlogConfig
 from blog_app.db import get_db
 from blog_app.forms import ButtonForm, LoginForm, SignupForm
+from blog_app.login_limiter import login_limiter
 from blog_app.models import Author, Session
+from blog_app.views.redirects import safe_next
 
 blueprint = Blueprint("auth", __name__)
 COOKIE = "blog_session"
@@ -67,6 +72,16 @@ def require_author() -> BaseResponse | None:
     return None
 
 
+def require_admin() -> BaseResponse | None:
+    """For areas only admins may see (the job monitor): visitors go to the login page, other
+    authors get a 403."""
+    if (to_login := require_author()) is not None:
+        return to_login
+    if not g.author.is_admin:
+        abort(403, "Only the blog's admins may see this page.")
+    return None
+
+
 def template_context() -> dict[str, Any]:
     return {"current_author": g.get("author"), "button_form": ButtonForm(formdata=None)}
 
@@ -80,21 +95,39 @@ def signup() -> str | BaseResponse:
             form.email.errors.append("An author with this email already exists.")
         else:
             data = form.data
-            method = _config().password_hash_method
-            author = Author.sign_up(db, data["name"], data["email"], data["password"], method)
+            author = Author.sign_up(
+                db, data["name"], data["email"], data["password"], _hash_method()
+            )
             return _log_in(author)
     return render("auth/signup.html", form=form)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-def login() -> str | BaseResponse:
+def login() -> str | BaseResponse | tuple[str, int]:
     form = LoginForm()
-    if form.validate_on_submit():
-        author = Author.authenticate(get_db(), form.email.data or "", form.password.data or "")
-        if author is not None:
-            return _log_in(author)
+    if not form.validate_on_submit():
+        return render("auth/login.html", form=form)
+    email, address = form.email.data or "", request.remote_addr or "unknown"
+    limiter = login_limiter()
+    wait = limiter.seconds_blocked(email, address)
+    if wait:
+        minutes = -(-wait // 60)
+        form.password.errors.append(
+            f"Too many failed logins for this account or from your address. "
+            f"Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+        )
+        return render("auth/login.html", form=form), 429
+    author = Author.authenticate(get_db(), email, form.password.data or "", _hash_method())
+    if author is None:
+        limiter.record_failure(email, address)
         form.password.errors.append("That email and password do not match an author.")
-    return render("auth/login.html", form=form)
+        return render("auth/login.html", form=form)
+    limiter.record_success(email)
+    return _log_in(author)
+
+
+def _hash_method() -> str:
+    return _config().password_hash_method
 
 
 def _log_in(author: Author) -> BaseResponse:
@@ -103,14 +136,7 @@ def _log_in(author: Author) -> BaseResponse:
     _session, g.new_token = Session.start(db, author)
     db.commit()
     flash(f"Welcome, {author.name}.")
-    return redirect(_safe_next(request.args.get("next")))
-
-
-def _safe_next(target: str | None) -> str:
-    # Only paths on this site: "next" comes from the URL, and must not send people elsewhere.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("articles.index")
+    return redirect(safe_next(request.args.get("next"), url_for("articles.index")))
 
 
 @blueprint.post("/logout")

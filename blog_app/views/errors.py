@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import redis
 from flask import Flask, g, render_template
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -14,7 +15,9 @@ TITLES = {
     401: "Please log in",
     403: "That is not yours",
     404: "Page not found",
+    429: "Too many attempts",
     500: "Something broke on our side",
+    503: "Not available right now",
 }
 
 
@@ -23,6 +26,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(UploadRejected, _bad_upload)
     app.register_error_handler(BrokenImage, _bad_upload)
+    app.register_error_handler(redis.RedisError, _no_redis)
     app.register_error_handler(500, _server_error)
 
 
@@ -50,3 +54,9 @@ def _server_error(_error: Exception) -> tuple[str, int]:
     if "db" in g:
         get_db().rollback()
     return _page(500, "The error has been logged. Please try again in a moment.")
+
+
+def _no_redis(_error: redis.RedisError) -> tuple[str, int]:
+    # Logging in counts failures in Redis (blog_app.login_limiter): without it, refuse rather
+    # than let guesses through uncounted.
+    return _page(503, "The blog cannot reach Redis. Start it (make redis) and try again.")

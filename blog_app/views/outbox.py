@@ -1,12 +1,16 @@
-"""The development outbox: the mail the SMTP sink received, for authors to read in the browser."""
+"""The development outbox: the mail the SMTP sink received, for authors to read in the browser.
+
+An author sees the mail addressed to them (their comment notifications); an admin sees every
+mail. Another author's message answers 404, as if it did not exist.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort, current_app, g
 from flask import render_template as render
 
 from blog_app.config import BlogConfig
-from blog_app.outside.outbox import Outbox
+from blog_app.outside.outbox import Outbox, OutboxMessage
 from blog_app.views.auth import require_author
 
 blueprint = Blueprint("outbox", __name__, url_prefix="/outbox")
@@ -18,14 +22,19 @@ def _outbox() -> Outbox:
     return Outbox(config.outbox_dir)
 
 
+def _may_read(message: OutboxMessage) -> bool:
+    return bool(g.author.is_admin) or message.is_addressed_to(g.author.email)
+
+
 @blueprint.get("/")
 def index() -> str:
-    return render("outbox/index.html", messages=_outbox().messages())
+    messages = [message for message in _outbox().messages() if _may_read(message)]
+    return render("outbox/index.html", messages=messages)
 
 
 @blueprint.get("/<name>")
 def show(name: str) -> str:
     message = _outbox().find(name)
-    if message is None:
+    if message is None or not _may_read(message):
         abort(404)
     return render("outbox/show.html", message=message)

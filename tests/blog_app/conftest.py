@@ -135,6 +135,21 @@ def other_author(db: DbSession) -> Author:
 
 
 @pytest.fixture
+def admin(db: DbSession) -> Author:
+    """An author who may also see the job monitor and every mail (like the demo account)."""
+    author = Author.sign_up(db, "Root", "root@example.com", PASSWORD, "pbkdf2:sha256:1000")
+    author.is_admin = True
+    db.commit()
+    return author
+
+
+@pytest.fixture
 def logged_in(web: Browser, author: Author) -> Browser:
     web.log_in(author.email, PASSWORD)
+    return web
+
+
+@pytest.fixture
+def logged_in_admin(web: Browser, admin: Author) -> Browser:
+    web.log_in(admin.email, PASSWORD)
     return web

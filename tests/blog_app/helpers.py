@@ -7,11 +7,15 @@ import io
 import re
 import struct
 import zlib
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import PIL.Image
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from blog_app.outside.outbox import Outbox
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -54,18 +58,39 @@ def image_bytes(width: int = 64, height: int = 48, fmt: str = "PNG") -> bytes:
     return out.getvalue()
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def _png_header(width: int, height: int) -> bytes:
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+
+
 def png_header_claiming(width: int, height: int) -> bytes:
     """A PNG whose header claims these dimensions, with no real pixel data behind it."""
+    return _png_header(width, height) + _png_chunk(b"IDAT", b"garbage")
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"garbage")
+def solid_png(width: int, height: int) -> bytes:
+    """A real, valid PNG of one colour: tiny on disk, huge once decoded. Compressed a row at a
+    time, so that making it never holds the decoded pixels."""
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + b"\x30\x60\x90" * width  # filter type 0, then the pixels
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return _png_header(width, height) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
 
 
 def broken_png() -> bytes:
     """A real PNG header and the start of its data, cut short: fine until decoded."""
     whole = image_bytes(300, 200)
     return whole[: len(whole) // 2]
+
+
+def mail_in_outbox(outbox_dir: Path, address: str, subject: str) -> str:
+    """A mail to ``address`` as the SMTP sink would store it; returns its name in the outbox."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "blog@localhost", address, subject
+    message.set_content("A comment.")
+    return Outbox(outbox_dir).store(message.as_bytes())

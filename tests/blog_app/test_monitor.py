@@ -1,4 +1,4 @@
-"""The queue's web monitor, mounted at /jobs: authors only, showing the blog's Redis."""
+"""The queue's web monitor, mounted at /jobs: admins only, showing the blog's Redis."""
 
 from __future__ import annotations
 
@@ -21,19 +21,35 @@ def test_visitors_are_sent_to_the_login_page(web: Browser) -> None:
         assert response.headers["Location"].startswith("/login?next=/jobs"), path
 
 
-def test_authors_see_the_queues_of_the_blogs_redis(logged_in: Browser, redis_url: str) -> None:
+def test_admins_see_the_queues_of_the_blogs_redis(logged_in_admin: Browser, redis_url: str) -> None:
     queue = "thumbnails"
     redis.Redis.from_url(redis_url).sadd("resque:queues", queue)
-    page = logged_in.text("/jobs/")
+    page = logged_in_admin.text("/jobs/")
     assert queue in page
     assert 'href="/jobs/' in page  # the monitor's own links stay under its mount point
 
 
-def test_without_any_redis_jobs_says_how_to_start_one(
-    config: BlogConfig, author: Author, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_authors_who_are_not_admins_are_refused(
+    logged_in: Browser, raw: redis.Redis, redis_url: str
 ) -> None:
+    raw.rpush("resque:failed", '{"exception": "Boom", "backtrace": ["secret.py:1"]}')
+    for path in ("/jobs/", "/jobs/failed", "/jobs/stats", "/jobs/workers"):
+        response = logged_in.get(path)
+        assert response.status_code == 403, path
+        assert "secret.py" not in response.get_data(as_text=True), path
+    assert logged_in.client.post("/jobs/failed/clear").status_code == 403
+    assert raw.llen("resque:failed") == 1
+    assert b'href="/jobs/"' not in logged_in.get("/").data  # no link to a page they cannot see
+
+
+def test_without_any_redis_jobs_says_how_to_start_one(
+    config: BlogConfig, author: Author, admin: Author, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:  # fmt: skip
     monkeypatch.setenv("JOBS_VAR_DIR", str(tmp_path))  # a var/ where no Redis runs
     browser = Browser(create_app(config.with_changes(redis_url="")).test_client())
     assert browser.get("/jobs/").status_code == 302
     browser.log_in(author.email, PASSWORD)
+    assert browser.get("/jobs/").status_code == 403  # not an admin
+    browser.log_in(admin.email, PASSWORD)
     assert "make redis" in browser.text("/jobs/")

@@ -88,6 +88,22 @@ def test_the_stand_in_can_be_reconfigured_over_http(api: ApiStandin) -> None:
     assert bad.status_code == 400
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [{"speed": 1}, {"latency": "fast"}, {"latency": -1}, {"failure_rate": 2},
+     {"failures": ["explode"]}, {"failures": "timeout"}, {"hang": True}],
+    ids=repr,
+)  # fmt: skip
+def test_the_stand_in_answers_400_with_what_its_control_accepts(
+    api: ApiStandin, changes: dict[str, object]
+) -> None:
+    before = requests.post(f"{api.url}/_control", json={}, timeout=2).json()
+    answer = requests.post(f"{api.url}/_control", json=changes, timeout=2)
+    assert answer.status_code == 400
+    assert set(answer.json()["accepts"]) == {"latency", "failure_rate", "failures", "hang"}
+    assert requests.post(f"{api.url}/_control", json={}, timeout=2).json() == before
+
+
 def _message(to: str = "ada@example.com") -> EmailMessage:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "blog@localhost", to, "Hello"

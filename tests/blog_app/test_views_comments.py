@@ -4,7 +4,7 @@ the SMTP sink, all inside the request; and what happens when the outside world f
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
 from blog_app import create_app
@@ -92,3 +92,31 @@ def test_nobody_comments_on_a_draft(web: Browser, db: DbSession, author: Author)
     response = web.client.post(f"/articles/{draft.id}/comments", data={"body": "hi"})
     assert response.status_code in (400, 404)  # no token to be had from a page one cannot see
     assert db.scalars(select(Comment)).all() == []
+
+
+def test_a_title_with_a_line_break_cannot_break_commenting(
+    web: Browser, db: DbSession, author: Author, smtp_sink: SmtpSink
+) -> None:
+    article = _article(db, author)
+    # As an article saved before titles were cleaned would hold it: straight into the table.
+    db.execute(
+        update(Article)
+        .where(Article.id == article.id)
+        .values(title="Hi\r\nBcc: victim@example.com")
+    )
+    db.commit()
+    _comment(web, article, "Still works.")
+    db.expire_all()
+    assert db.scalars(select(Comment)).one().status is CommentStatus.PUBLISHED
+    [mail] = smtp_sink.outbox.messages()
+    assert mail.subject == "New comment on “Hi Bcc: victim@example.com”"
+    headers = (smtp_sink.outbox.directory / mail.name).read_bytes().split(b"\r\n\r\n")[0]
+    assert b"\nBcc:" not in headers and mail.to == author.email
+
+
+def test_a_title_is_saved_on_one_line(logged_in: Browser, db: DbSession) -> None:
+    form = {"title": "Hi\r\nBcc: victim@example.com\n\tthere", "body": "Hello."}
+    assert logged_in.submit("/articles/new", form).status_code == 302
+    assert db.scalars(select(Article.title)).one() == "Hi Bcc: victim@example.com there"
+    article = Article(author_id=1, title="Two\nlines", body="")
+    assert article.title == "Two lines"  # the model cleans it too, whoever sets it
