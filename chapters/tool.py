@@ -283,9 +283,23 @@ def _empty_queue() -> str:
 
 
 def kept_dev_data() -> list[str]:
-    """For a solution: what was left alone, and what to restart."""
+    """For a solution: what was left alone (unless the blog's tables changed since the dev
+    database was made: then it is rebuilt, and says so), and what to restart."""
+    from blog_app import create_app
+    from blog_app.config import BlogConfig
+    from blog_app.db import engine, rebuild_if_schema_changed
+
+    app = create_app(BlogConfig.from_env())
+    rebuilt = rebuild_if_schema_changed(app)
+    engine(app).dispose()
+    kept = (
+        "the queue was left as it was; the dev blog was rebuilt because its tables changed"
+        " (`make reset` seeds it again)"
+        if rebuilt
+        else "your dev blog and the queue were left as they were (nothing was reset)"
+    )
     return [
-        "your dev blog and the queue were left as they were (nothing was reset)",
+        kept,
         "`make blog` reloads the new code by itself; stop running workers with Ctrl-C and"
         " start them again, as they still run the code they started with",
     ]

@@ -4,6 +4,7 @@ and never overwrites your changes unless told to (then it keeps a copy)."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -157,3 +158,24 @@ def test_chapters_not_written_or_not_existing_say_so() -> None:
 def test_the_command_line_prints_the_reason_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["start", "9"]) == 1
     assert "There is no chapter 9" in capsys.readouterr().err
+
+
+def test_a_solution_keeps_the_dev_data_but_rebuilds_a_database_whose_tables_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "blog.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("BLOG_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("SECRET_KEY", "a key of this test")
+    assert tool.kept_dev_data()[0].endswith("(nothing was reset)")  # no database yet
+
+    with sqlite3.connect(database) as old:  # made by an older blog: authors had no is_admin
+        old.execute("CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT)")
+
+    said = tool.kept_dev_data()
+
+    assert "rebuilt because its tables changed" in said[0]
+    assert "rebuilt the dev database" in capsys.readouterr().out
+    with sqlite3.connect(database) as rebuilt:
+        columns = [row[1] for row in rebuilt.execute("PRAGMA table_info(authors)")]
+    assert "is_admin" in columns
