@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 QUEUE ?= *
 COUNT ?= 1
+VERBOSE ?= 1
 JOBS_IMPORT ?= blog_app.jobs,jobs.demo
 export JOBS_IMPORT
 
@@ -92,8 +93,8 @@ redis-stop: $(INSTALLED) ## Stop the project's own Redis (its data stays)
 redis-cli: $(INSTALLED) ## redis-cli on the Redis every command uses
 	$(BIN)/python -m jobs redis cli
 
-worker: $(INSTALLED) ## Start workers: make worker QUEUE=sleep COUNT=2 [JOBS_IMPORT=module]
-	QUEUE='$(QUEUE)' COUNT=$(COUNT) $(BIN)/python -m jobs work
+worker: $(INSTALLED) ## Start workers, logging each job: make worker QUEUE=sleep COUNT=2 [JOBS_IMPORT=module] [VERBOSE=0]
+	QUEUE='$(QUEUE)' COUNT=$(COUNT) VERBOSE=$(VERBOSE) $(BIN)/python -m jobs work
 
 scheduler: $(INSTALLED) ## Only the scheduler loop (workers run it too): make scheduler [JOBS_SCHEDULE=file.toml]
 	$(BIN)/python -m jobs scheduler

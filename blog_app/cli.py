@@ -10,6 +10,7 @@ flask --app blog_app jobs work --queue '*' --import blog_app.jobs
 from __future__ import annotations
 
 import shutil
+import sys
 
 import click
 from flask import Flask, current_app
@@ -19,7 +20,7 @@ from blog_app.config import BlogConfig
 from blog_app.db import create_schema, drop_schema, open_session, session_factory
 from blog_app.models import Author
 from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan, seed
-from jobs.cli import cli as jobs_cli
+from jobs.cli import workshop as jobs_cli
 
 
 def register(app: Flask) -> None:
@@ -49,18 +50,23 @@ def init_db() -> None:
 def seed_command(articles: int, comments: int, images: bool) -> None:
     """Fill the blog with articles, comments and images, and create the demo account."""
     seed_site(_app(), SeedPlan(articles, comments, images))
+    click.echo(f"Demo account: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 
 def seed_site(app: Flask, plan: SeedPlan) -> None:
+    """Seed the blog, saying so first; in a terminal, with a progress bar."""
     create_schema(app)
     config: BlogConfig = app.config["BLOG"]
-    with (
-        session_factory(app)() as db,
-        click.progressbar(length=plan.articles + plan.comments, label="Seeding") as bar,
-    ):
-        seed(db, config, plan, bar.update)
-    click.echo(f"Seeded {plan.articles} articles and {plan.comments} comments.")
-    click.echo(f"Demo account: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    what = f"{plan.articles} articles and {plan.comments} comments"
+    with session_factory(app)() as db:
+        if sys.stdout.isatty():
+            label = f"Seeding the blog with {what}"
+            with click.progressbar(length=plan.articles + plan.comments, label=label) as bar:
+                seed(db, config, plan, bar.update)
+        else:  # a bar drawn without a terminal is a bare label, and no bar
+            click.echo(f"Seeding the blog with {what}...")
+            seed(db, config, plan, lambda rows: None)
+    click.echo("The blog is seeded.")
 
 
 @click.command("reset-db")

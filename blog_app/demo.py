@@ -1,9 +1,11 @@
 """``make demo``: the whole workshop on one machine, stopped by one Ctrl-C.
 
-It starts, in order: Redis (``REDIS_URL``, else the project's own), the spam API stand-in and
-the SMTP sink on free ports, a worker for the blog's jobs, and the blog itself (waitress) on
-SQLite under ``var/blog``, seeded on first run. It prints the URLs and the demo account. On
-Ctrl-C it stops everything it started, and Redis only if it started Redis.
+It starts, in order: Redis (``REDIS_URL``, else the project's own), the blog (waitress) on
+SQLite under ``var/blog``, built with that Redis so its monitor at ``/jobs`` shows it, the spam
+API stand-in and the SMTP sink on free ports, and a worker for the blog's jobs that logs each
+job as it starts and ends. The blog is seeded on first run. It prints the URLs and the demo
+account. On Ctrl-C it stops everything it started, and Redis only if it started Redis; the
+worker's running jobs get their ``--shutdown-timeout`` to finish.
 
     python -m blog_app.demo [--port 5000] [--articles 20] [--comments 100]
     python -m blog_app.demo reset      # empty the dev database, uploads, outbox and Redis
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -34,13 +37,15 @@ from blog_app.config import BlogConfig
 from blog_app.db import create_schema, open_session
 from blog_app.models import Author
 from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan
-from jobs.local_redis import free_port
+from jobs.local_redis import free_port, port_is_free
 from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import Settings
+from jobs.supervisor import start_workers, stop_workers
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 15.0
 GRACE = 5.0  # seconds a child gets to stop after each signal
+SHUTDOWN_TIMEOUT = 10.0  # seconds the worker's running jobs get to finish on Ctrl-C
 
 
 def _redis(settings: Settings) -> tuple[str, ProjectRedis | None]:
@@ -113,44 +118,58 @@ def _seed_on_first_run(app: Flask, plan: SeedPlan) -> None:
     with open_session(app) as db:
         seeded = Author.find_by_email(db, DEMO_EMAIL) is not None
     if not seeded:
-        print("First run: seeding the blog.")
         seed_site(app, plan)
 
 
+def _port_taken(port: int, error: object = "it is in use") -> SystemExit:
+    return SystemExit(f"Port {port} is not free ({error}). Try another: make demo PORT={port + 1}")
+
+
 def _bind(app: Flask, port: int) -> BaseWSGIServer | MultiSocketServer:
-    # Bind first, before anything else starts: a taken port should fail fast and say so.
     try:
         server: BaseWSGIServer | MultiSocketServer = create_server(
             app, host=HOST, port=port, threads=4
         )
     except OSError as error:
-        raise SystemExit(f"Port {port} is not free ({error}); try --port {port + 1}.") from error
+        raise _port_taken(port, error) from error
+    # Waitress warns "Task queue depth is 2" whenever a page and its files arrive faster than
+    # its threads serve them: normal on a dev machine, and alarming in a learner's terminal.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     return server
 
 
 def run(port: int, plan: SeedPlan) -> None:
+    if not port_is_free(port):  # before anything starts: fail fast, and say what to do
+        raise _port_taken(port)
     config = _with_outside_ports(BlogConfig.from_env())
-    app = create_app(config)
-    server = _bind(app, port)
-    redis_url, started_redis = _redis(Settings.from_env())
     with ExitStack() as stack:
-        stack.callback(server.close)
+        # Redis first: the blog's monitor at /jobs is built for the Redis it is given.
+        redis_url, started_redis = _redis(Settings.from_env())
         if started_redis is not None:
             stack.callback(_stop_redis, started_redis)
+        config = config.with_changes(redis_url=redis_url)
+        app = create_app(config)
+        server = _bind(app, port)
+        stack.callback(server.close)
         _start_outside_world(stack, config)
         _seed_on_first_run(app, plan)
-        env = {**os.environ, **config.environment(), "REDIS_URL": redis_url}
-        worker = ["--queue", "*", "--import", "blog_app.jobs"]
-        _start(stack, [sys.executable, "-m", "jobs", "work", *worker], env)
+        _start_worker(stack, {**os.environ, **config.environment()})
         _announce(port, redis_url, config)
         server.run()  # until Ctrl-C; waitress closes its socket and returns
         print("\nStopping the worker, the stand-ins and the blog...", flush=True)
     print("Everything the demo started has stopped.", flush=True)
 
 
+def _start_worker(stack: ExitStack, env: dict[str, str]) -> None:
+    command = [sys.executable, "-m", "jobs", "work", "--queue", "*", "--import", "blog_app.jobs"]
+    command += ["--verbose", "--shutdown-timeout", str(SHUTDOWN_TIMEOUT)]
+    worker = start_workers(command, env)
+    stack.callback(stop_workers, worker, SHUTDOWN_TIMEOUT)
+
+
 def _stop_redis(project: ProjectRedis) -> None:
     project.stop()
-    print("Stopped Redis (its data stays in var/redis).", flush=True)
+    print(f"Stopped Redis (its data stays in {project.shown_dir()}).", flush=True)
 
 
 def _announce(port: int, redis_url: str, config: BlogConfig) -> None:

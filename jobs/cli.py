@@ -1,6 +1,10 @@
 """The command line: ``python -m jobs work`` (also ``jobs work``, and ``flask jobs work`` in an
 app that adds :data:`cli` to its commands). Flags and environment variables follow Resque's
 rake tasks: ``QUEUE``, ``COUNT``, ``INTERVAL``, ``VERBOSE``.
+
+Two groups of commands: :data:`cli` is the queue's own (``work``, ``scheduler``, ``web``), for
+any app; :data:`workshop` adds the workshop's ``redis`` (the project's own Redis) and ``demo``.
+``python -m jobs`` and the blog's ``flask jobs`` offer the workshop's.
 """
 
 from __future__ import annotations
@@ -9,18 +13,24 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 from click.decorators import FC
+
+if TYPE_CHECKING:
+    from jobs.schedule import Schedule
 
 from jobs.job_loader import JobLoader
 from jobs.local_redis import find_redis_cli
 from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import Settings
-from jobs.store import Store, redact
-from jobs.supervisor import Supervisor, worker_command
+from jobs.store import RedisUnavailable, Store, redact
+from jobs.supervisor import Supervisor
 from jobs.worker import Worker
 
+log = logging.getLogger("jobs.cli")
 NO_IMPORT_HELP = (
     "Tell the worker which modules hold your job classes, e.g.\n"
     "  python -m jobs work --import blog_app.jobs --queue default\n"
@@ -46,9 +56,18 @@ def imports_option(help_text: str) -> Callable[[FC], FC]:
     return click.option("--import", "imports", envvar="JOBS_IMPORT", default="", help=help_text)
 
 
+schedule_option = click.option(
+    "--schedule",
+    "schedule_file",
+    envvar="JOBS_SCHEDULE",
+    default="",
+    help="A TOML file of recurring jobs, besides those declared in code.",
+)
+
+
 @click.group()
 def cli() -> None:
-    """Background jobs: workers, and the project's own Redis."""
+    """Background jobs: workers, the scheduler loop and the web monitor."""
 
 
 @cli.command()
@@ -104,8 +123,16 @@ def cli() -> None:
     help="On TERM/INT: seconds running jobs get to finish before they are put back.",
 )
 @imports_option("Comma-separated modules holding your job classes (required).")
-@click.option("--verbose", "-v", envvar="VERBOSE", is_flag=True, help="Log every job.")
-@click.option("--very-verbose", envvar="VVERBOSE", is_flag=True, help="Log debugging detail.")
+@schedule_option
+@click.option(
+    "--verbose", "-v", envvar="VERBOSE", is_flag=True, help="Log each job's start and end."
+)
+@click.option(
+    "--very-verbose",
+    envvar="VVERBOSE",
+    is_flag=True,
+    help="Also log debugging detail: settings, worker processes, each job's payload.",
+)
 def work(
     queue: str,
     count: int,
@@ -114,6 +141,7 @@ def work(
     interval: float,
     shutdown_timeout: float,
     imports: str,
+    schedule_file: str,
     verbose: bool,
     very_verbose: bool,
 ) -> None:
@@ -122,38 +150,63 @@ def work(
     modules, queues = _split(imports), _split(queue)
     if not modules:
         raise click.UsageError(NO_IMPORT_HELP)
-    if count > 1:
-        command = worker_command(
-            queues,
-            modules,
-            threads=threads,
-            fork=fork,
-            interval=interval,
-            shutdown_timeout=shutdown_timeout,
-            verbose=verbose,
-        )
-        sys.exit(Supervisor(command, count).run())
+    # Everything that can be wrong with the configuration is found here, once, before any
+    # worker starts (so a supervisor never restarts a worker that cannot work).
     settings = Settings.from_env()
+    if schedule_file:  # the workers' scheduler loops read it from JOBS_SCHEDULE
+        settings = replace(settings, environ={**settings.environ, "JOBS_SCHEDULE": schedule_file})
+    loader = _load_job_modules(modules)
+    _read_schedule(schedule_file, loader)
+    url = _redis_url_that_answers(settings)
+    log.debug(
+        "Redis %s, namespace %r, queues %s, job modules %s, %s",
+        redact(url), settings.namespace, queues, modules,
+        f"{threads} threads" if threads > 1 else "fork per job" if fork else "no fork",
+    )  # fmt: skip
+
+    def run_worker() -> None:
+        Worker(
+            Store(url, settings.namespace),  # made here: each worker process its own connection
+            settings, queues, loader,
+            threads=threads, fork_per_job=fork, interval=interval,
+            shutdown_timeout=shutdown_timeout,
+        ).run()  # fmt: skip
+
+    if count == 1:
+        run_worker()
+        return
+    sys.exit(Supervisor(run_worker, count).run())
+
+
+def _load_job_modules(modules: list[str]) -> JobLoader:
     sys.path.insert(0, os.getcwd())  # like `python -m`: job modules in the current directory
     try:
-        loader = JobLoader(modules)
+        return JobLoader(modules)
     except ImportError as error:
         raise click.ClickException(f"cannot import a --import module: {error}") from error
-    store = Store(settings.resolved_redis_url(), settings.namespace)
-    store.ping()
-    Worker(
-        store,
-        settings,
-        queues,
-        loader,
-        threads=threads,
-        fork_per_job=fork,
-        interval=interval,
-        shutdown_timeout=shutdown_timeout,
-    ).run()
 
 
-@cli.group()
+def _read_schedule(schedule_file: str, loader: JobLoader) -> Schedule:
+    """The schedules in code and in the file; a ClickException says what is wrong."""
+    from jobs.schedule import ScheduleError
+    from jobs.scheduler import schedule_with_file
+
+    try:
+        return schedule_with_file(schedule_file, loader)
+    except (ImportError, ScheduleError) as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _redis_url_that_answers(settings: Settings) -> str:
+    url = settings.resolved_redis_url()
+    try:
+        Store(url, settings.namespace).ping()
+    except RedisUnavailable as error:
+        raise click.ClickException(str(error)) from error
+    return url
+
+
+@click.group()
 def redis() -> None:
     """The project's own Redis (used when REDIS_URL is not set)."""
 
@@ -186,7 +239,7 @@ def redis_cli(arguments: tuple[str, ...]) -> None:
     os.execv(find_redis_cli(), ["redis-cli", "-u", url, *arguments])
 
 
-@cli.command()
+@click.command()
 @click.option("--rate", default=2.0, show_default=True, help="Demo jobs enqueued per second.")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 def demo(rate: float, duration: float | None) -> None:
@@ -213,34 +266,29 @@ def web(host: str, port: int, read_only: bool) -> None:
 
 @cli.command()
 @imports_option("Comma-separated modules holding your job classes and schedules (required).")
-@click.option(
-    "--schedule",
-    "schedule_file",
-    envvar="JOBS_SCHEDULE",
-    default="",
-    help="A TOML file of recurring jobs, besides those declared in code.",
-)
+@schedule_option
 @click.option("--verbose", "-v", envvar="VERBOSE", is_flag=True, help="Log every enqueue.")
 def scheduler(imports: str, schedule_file: str, verbose: bool) -> None:
     """Only the scheduler loop: delayed jobs, retries and recurring jobs onto their queues.
     Workers run it too (unless JOBS_SCHEDULER=0); this is for running it on its own."""
-    from jobs.schedule import ScheduleError
-    from jobs.scheduler import Scheduler, run_standalone, schedule_with_file
+    from jobs.scheduler import Scheduler, run_standalone
 
     _configure_logging(verbose, False)
     modules = _split(imports)
     if not modules:
         raise click.UsageError(NO_IMPORT_HELP.replace("work", "scheduler", 1))
     settings = Settings.from_env()
-    sys.path.insert(0, os.getcwd())
-    try:
-        schedule = schedule_with_file(schedule_file, JobLoader(modules))
-    except (ImportError, ScheduleError) as error:
-        raise click.ClickException(str(error)) from error
+    schedule = _read_schedule(schedule_file, _load_job_modules(modules))
     store = Store(settings.resolved_redis_url(), settings.namespace)
     store.ping()
     run_standalone(Scheduler(store, settings, schedule), store)
 
 
+@click.group(commands={**cli.commands, "redis": redis, "demo": demo})
+def workshop() -> None:
+    """Background jobs: workers, the scheduler loop, the web monitor; and the workshop's own
+    Redis and demo."""
+
+
 def main() -> None:
-    cli(prog_name="jobs")
+    workshop(prog_name="jobs")

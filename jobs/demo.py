@@ -1,6 +1,8 @@
-"""``make demo``: see jobs flow. Starts Redis (the project's own unless ``REDIS_URL`` is set),
-two worker processes and a stream of demo jobs, and shows live progress on one line.
-Ctrl-C stops everything it started (a Redis that was already running is left running).
+"""``make jobs-demo``: see jobs flow. Starts Redis (the project's own unless ``REDIS_URL`` is
+set), two worker processes (``--count 2``) and a stream of demo jobs. The workers log each job
+as it starts and ends, and a progress line every two seconds sums up. Ctrl-C stops everything
+it started (a Redis that was already running is left running); running jobs get their
+``--shutdown-timeout`` to finish, as with ``make worker``.
 
 The demo jobs stand in for the slow work the workshop moves out of web requests.
 """
@@ -19,7 +21,7 @@ from jobs.client import Client
 from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import Settings
 from jobs.store import Store
-from jobs.supervisor import worker_command
+from jobs.supervisor import start_workers, stop_workers
 
 
 class Sleeper:
@@ -64,9 +66,15 @@ def _redis_url(settings: Settings) -> tuple[str, ProjectRedis | None]:
     return project.ensure_running(), project
 
 
+SHUTDOWN_TIMEOUT = 10.0
+PROGRESS_EVERY = 2.0  # seconds between progress lines
+
+
 def _start_workers(url: str) -> subprocess.Popen[bytes]:
-    command = worker_command(["sleep", "demo"], ["jobs.demo"], count=2)
-    return subprocess.Popen(command, env={**os.environ, "REDIS_URL": url})
+    command = [sys.executable, "-m", "jobs", "work", "--queue", "sleep,demo", "--count", "2"]
+    command += ["--import", "jobs.demo", "--verbose"]
+    command += ["--shutdown-timeout", str(SHUTDOWN_TIMEOUT)]
+    return start_workers(command, {**os.environ, "REDIS_URL": url})
 
 
 def _enqueue_one(client: Client, number: int) -> None:
@@ -110,31 +118,24 @@ def run_demo(rate: float, duration: float | None = None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        _stop_workers(workers)
-        print(f"\n{status_line(client.store)}\nStopped the workers.")
+        print("\nStopping the workers; running jobs may finish first...", flush=True)
+        stop_workers(workers, SHUTDOWN_TIMEOUT)
+        print(f"{status_line(client.store)}\nStopped the workers.")
         if started_redis is not None:
             started_redis.stop()
-            print("Stopped Redis (its data stays in var/redis).")
+            print(f"Stopped Redis (its data stays in {started_redis.shown_dir()}).")
 
 
 def _produce(client: Client, rate: float, duration: float | None) -> None:
-    started, number, next_job = time.monotonic(), 0, 0.0
+    # Whole lines, not one line rewritten in place: the workers' log lines come in between.
+    started, number, next_job, next_progress = time.monotonic(), 0, 0.0, 0.0
     while duration is None or time.monotonic() - started < duration:
         now = time.monotonic()
         if now >= next_job:
             number += 1
             _enqueue_one(client, number)
             next_job = now + 1.0 / rate
-        end = "\r" if sys.stdout.isatty() else "\n"
-        print(status_line(client.store).ljust(100), end=end, flush=True)
-        time.sleep(min(0.5, max(0.0, next_job - time.monotonic())))
-
-
-def _stop_workers(workers: subprocess.Popen[bytes]) -> None:
-    if workers.poll() is None:
-        workers.send_signal(signal.SIGTERM)
-    try:
-        workers.wait(30)
-    except subprocess.TimeoutExpired:
-        workers.kill()
-        workers.wait()
+        if now >= next_progress:
+            print(status_line(client.store), flush=True)
+            next_progress = now + PROGRESS_EVERY
+        time.sleep(min(0.5, max(0.0, min(next_job, next_progress) - time.monotonic())))

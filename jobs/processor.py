@@ -40,6 +40,9 @@ def process(delivery: Delivery, loader: JobLoader, hooks: Hooks) -> bool:
         delivery.fail(type(error).__name__, str(error), [])
         log.warning("cannot run a job from %s: %s", delivery.queue, error)
         return False
+    if log.isEnabledFor(logging.INFO):  # VERBOSE; VVERBOSE adds the payload as stored in Redis
+        log.info("start %s%s from %s", payload.class_name, _shown(payload.args), delivery.queue)
+        log.debug("payload of %s: %r", payload.job_id, delivery.entry)
     call = JobCall(job_class, payload.args, delivery.queue, payload.job_id, delivery.worker_id)
     try:
         hooks.run_perform(call, lambda: perform(*payload.args))
@@ -92,6 +95,12 @@ def _retries_exhausted(job_class: type, error: BaseException, args: list[Any]) -
             hook(error, *args)
         except Exception:
             log.exception("%s.%s raised", job_class.__qualname__, hook.__name__)
+
+
+def _shown(args: list[Any]) -> str:
+    """A job's arguments for a log line: cut short, as they may be up to 512 KiB."""
+    text = repr(args)
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _acknowledge(delivery: Delivery, class_name: str, started: float) -> None:

@@ -53,6 +53,15 @@ class ProjectRedis:
     def url_file(self) -> Path:
         return self.redis_dir / "url"
 
+    def shown_dir(self) -> str:
+        """Its directory as a learner would type it: relative when below the current one."""
+        here = Path.cwd()
+        return str(
+            self.redis_dir.relative_to(here)
+            if self.redis_dir.is_relative_to(here)
+            else self.redis_dir
+        )
+
     def running_url(self) -> str | None:
         """The URL from the url file if our server answers there, else None."""
         url = self._recorded_url()

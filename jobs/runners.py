@@ -31,6 +31,7 @@ from jobs.fetch import BatchFetcher, Delivery
 from jobs.outage import REDIS_ERRORS
 
 CHILD_STOP_GRACE = 5.0
+KEYBOARD_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
 log = logging.getLogger("jobs.worker")
 Ending = Literal["done", "crashed", "killed", "timed_out"]
 
@@ -263,19 +264,23 @@ def _crash_reason(status: int) -> str | None:
 
 
 def _run_child(parent: int, body: Callable[[], int]) -> int:
-    """The forked child: behave like a plain process, die with the parent, run the job."""
+    """The forked child: behave like a plain process (leaving Ctrl-C to its worker), die with
+    the parent, run the job."""
     try:
         signal.set_wakeup_fd(-1)
         for signum in (
             signal.SIGTERM,
-            signal.SIGINT,
-            signal.SIGQUIT,
             signal.SIGCHLD,
             signal.SIGUSR1,
             signal.SIGUSR2,
             signal.SIGCONT,
         ):
             signal.signal(signum, signal.SIG_DFL)
+        # A terminal's Ctrl-C (and Ctrl-\) reaches every process of its group, this child too.
+        # The worker decides what happens to the job (finish within --shutdown-timeout, or be
+        # put back): it stops the child with TERM, or KILL, when it has decided.
+        for signum in KEYBOARD_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
         die_with_parent(parent)
         return body()
     except BaseException:

@@ -10,6 +10,11 @@ USR2    pause: finish what is running, fetch nothing new (the registry shows "pa
 CONT    resume after USR2
 ======  ====================================================================================
 
+A terminal's Ctrl-C sends INT to every process of its foreground group, yet reaches each worker
+once: a job's forked child ignores it (its worker decides), and the workers of a supervisor
+(``COUNT=N``) run in process groups of their own, so that only the supervisor hears it and
+passes it on once (:mod:`jobs.supervisor`). So a second INT is always a second Ctrl-C.
+
 A handler only writes down the request: Python runs it between two bytecodes of the main
 thread, which may be in the middle of talking to Redis. ``signal.set_wakeup_fd`` makes every
 signal also end the loop's wait at once, and the loop acts on what was written down.

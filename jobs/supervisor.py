@@ -1,13 +1,34 @@
 """The supervisor: ``COUNT=N`` runs N worker processes and keeps them running.
 
-Each worker is a separate ``python -m jobs work`` process (a fresh interpreter, nothing
-inherited by fork). QUIT, TERM and INT are passed on to every worker; a worker that dies
-unexpectedly is started again after a short, growing pause. Workers are told to exit if the
-supervisor itself is killed, so stopping the supervisor never leaves workers behind.
+1. **It forks each worker from itself**, once the command has done its setup: the job modules
+   are imported, the settings read and checked, Redis found, and (under ``flask jobs work``)
+   the Flask app loaded with its app context pushed. So each worker starts with exactly what a
+   single worker has (a job that uses ``current_app`` works the same with ``--count 2``), and
+   starting one costs a fork, not a new interpreter importing everything again.
+2. **Each worker runs in a process group of its own.** A terminal's Ctrl-C sends SIGINT to
+   every process of its foreground group. Only the supervisor receives it, and it passes each
+   signal on to every worker exactly once: one Ctrl-C counts once, and running jobs get their
+   ``--shutdown-timeout``. (A worker in the terminal's group would hear it twice, once from the
+   terminal and once from us, and take the second as "stop now".) A second Ctrl-C is passed on
+   as a second signal, and means "stop now", as for a single worker.
+3. **A worker that exits with status 0 is done** (``INTERVAL=0`` found its queues empty, or
+   someone stopped that one worker): it is not started again, and when every worker is done,
+   so is the supervisor. **A worker that crashes** (killed, or an error escaped it) is started
+   again after a pause that doubles each time, from 0.5 s up to 10 s.
+4. **Configuration errors never reach the workers.** The command checks its modules, schedule
+   file and settings before the first fork, and stops with the message: a broken ``--import``
+   is reported once, not restarted forever.
+5. **Workers die with the supervisor**: if it is killed, even with ``kill -9``, the kernel
+   sends each worker TERM, and they put their jobs back.
+
+Why fork rather than start ``python -m jobs work`` N times: this one model serves Ctrl-C (point
+2), ``flask jobs work --count N`` (point 1: the children keep the app) and speed (a forked
+worker shares the imported code, and nothing is started twice). See "COUNT" in the README.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -15,83 +36,188 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 
 from jobs.runners import signal_when_parent_dies
 
 log = logging.getLogger("jobs.supervisor")
-FORWARDED = (signal.SIGQUIT, signal.SIGTERM, signal.SIGINT)
+STOP_SIGNALS = (signal.SIGQUIT, signal.SIGTERM, signal.SIGINT)
+FIRST_RESTART_PAUSE = 0.5
 MAX_RESTART_PAUSE = 10.0
-
-
-def worker_command(
-    queues: Sequence[str],
-    imports: Sequence[str],
-    *,
-    count: int = 1,
-    threads: int = 1,
-    fork: bool = True,
-    interval: float = 5.0,
-    shutdown_timeout: float = 10.0,
-    verbose: bool = False,
-) -> list[str]:
-    """The command line that starts workers with these settings."""
-    command = [sys.executable, "-m", "jobs", "work", "--queue", ",".join(queues)]
-    command += ["--count", str(count), "--threads", str(threads), "--interval", str(interval)]
-    command += ["--shutdown-timeout", str(shutdown_timeout)]
-    command += ["--import", ",".join(imports), "--fork" if fork else "--no-fork"]
-    return command + (["--verbose"] if verbose else [])
-
-
-def _stop_with_supervisor() -> None:  # runs in the new worker, between fork and exec
-    signal_when_parent_dies(signal.SIGTERM)
+STEADY_AFTER = 10.0  # seconds: a worker that ran this long before it crashed gets the first pause
+LOOK_EVERY = 0.5  # seconds between looks at the workers when no signal wakes the loop
 
 
 class Supervisor:
-    def __init__(self, worker_command: Sequence[str], count: int) -> None:
-        self.worker_command = list(worker_command)
+    """Runs ``run_worker`` in ``count`` forked processes until they are done or told to stop."""
+
+    def __init__(self, run_worker: Callable[[], None], count: int) -> None:
+        self.run_worker = run_worker
         self.count = count
-        self.stopping: signal.Signals | None = None
-        self.workers: list[subprocess.Popen[bytes] | None] = [None] * count
+        self.workers: dict[int, int] = {}  # pid -> worker number (0-based)
+        self._started_at: dict[int, float] = {}  # worker number -> when its process started
+        # worker number -> when to start it (again); at first, every one at once
+        self._restart_at: dict[int, float] = dict.fromkeys(range(count), 0.0)
         self._pauses = [0.0] * count
-        self._restart_at = [0.0] * count
+        self._received: list[signal.Signals] = []
+        self.stopping = False
 
     def run(self) -> int:
-        wake_read, wake_write = os.pipe()
-        os.set_blocking(wake_write, False)
-        signal.set_wakeup_fd(wake_write)
-        for signum in (*FORWARDED, signal.SIGCHLD):
+        """Start the workers; return when every one has exited (0: all is well)."""
+        self._wake_read, self._wake_write = os.pipe()
+        for fd in (self._wake_read, self._wake_write):
+            os.set_blocking(fd, False)
+        signal.set_wakeup_fd(self._wake_write)
+        for signum in (*STOP_SIGNALS, signal.SIGCHLD):
             signal.signal(signum, self._on_signal)
         log.info("starting %d workers", self.count)
-        while not self.stopping or any(self.workers):
-            self._reap_and_restart()
-            select.select([wake_read], [], [], 0.5)
-            os.read(wake_read, 4096) if select.select([wake_read], [], [], 0)[0] else None
+        while self.workers or self._restart_at:
+            self._pass_on_signals()
+            self._reap()
+            self._start_due()
+            self._wait()
+        log.info("every worker has exited")
         return 0
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if signum == signal.SIGCHLD:
-            return
-        self.stopping = signal.Signals(signum)
-        for worker in self.workers:
-            if worker is not None and worker.poll() is None:
-                worker.send_signal(signum)
+        # Only written down here; the loop acts on it (see jobs.signals for why).
+        if signum != signal.SIGCHLD:
+            self._received.append(signal.Signals(signum))
 
-    def _reap_and_restart(self) -> None:
+    def _pass_on_signals(self) -> None:
+        while self._received:
+            signum = self._received.pop(0)
+            if not self.stopping:
+                log.info("%s: passing it on to every worker", signum.name)
+            self.stopping = True
+            self._restart_at.clear()
+            for pid in self.workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signum)
+
+    def _wait(self) -> None:
         now = time.monotonic()
-        for index, worker in enumerate(self.workers):
-            if worker is not None and worker.poll() is not None:
-                self._worker_exited(index, worker.returncode, now)
-            if self.workers[index] is None and not self.stopping and now >= self._restart_at[index]:
-                self.workers[index] = subprocess.Popen(
-                    self.worker_command, preexec_fn=_stop_with_supervisor
-                )
+        due = min(self._restart_at.values(), default=now + LOOK_EVERY)
+        timeout = max(0.0, min(due, now + LOOK_EVERY) - now)
+        if select.select([self._wake_read], [], [], timeout)[0]:
+            with contextlib.suppress(BlockingIOError):
+                os.read(self._wake_read, 4096)
 
-    def _worker_exited(self, index: int, code: int, now: float) -> None:
-        self.workers[index] = None
+    # -- starting and reaping -----------------------------------------------------------------
+    def _start_due(self) -> None:
+        now = time.monotonic()
+        for number, when in list(self._restart_at.items()):
+            if now >= when and not self.stopping:
+                del self._restart_at[number]
+                self._start(number)
+
+    def _start(self, number: int) -> None:
+        # Signals wait until the new worker is in its own group and has reset its handlers:
+        # otherwise one could reach it in between and be handled as if it were ours.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        pid = os.fork()
+        if pid == 0:
+            os._exit(self._worker_main(blocked))
+        with contextlib.suppress(OSError):  # the child does the same; whoever is first wins
+            os.setpgid(pid, pid)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        self.workers[pid] = number
+        self._started_at[number] = time.monotonic()
+        log.debug("worker %d started as process %d", number + 1, pid)
+
+    def _worker_main(self, mask: set[int | signal.Signals]) -> int:
+        """The forked worker: leave the supervisor's group and signal handling, then work."""
+        try:
+            os.setpgid(0, 0)
+            signal.set_wakeup_fd(-1)
+            os.close(self._wake_read)
+            os.close(self._wake_write)
+            for signum in (*STOP_SIGNALS, signal.SIGCHLD):
+                signal.signal(signum, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            stop_when_parent_dies()
+            self.run_worker()
+            return 0
+        except SystemExit as stop:
+            return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+        except BaseException:
+            log.exception("a worker process failed")
+            return 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+
+    def _reap(self) -> None:
+        while self.workers:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            number = self.workers.pop(pid, None)
+            if number is not None:
+                self._exited(number, pid, os.waitstatus_to_exitcode(status))
+
+    def _exited(self, number: int, pid: int, code: int) -> None:
+        log.debug("worker %d (process %d) exited with %d", number + 1, pid, code)
         if self.stopping:
             return
-        pause = min(MAX_RESTART_PAUSE, max(0.5, self._pauses[index] * 2))
-        self._pauses[index], self._restart_at[index] = pause, now + pause
-        log.warning("worker %d exited with %s; starting it again in %.1fs", index + 1, code, pause)
+        if code == 0:
+            log.info("worker %d is done (exited with 0); not starting it again", number + 1)
+            return
+        ran_for = time.monotonic() - self._started_at[number]
+        previous = 0.0 if ran_for >= STEADY_AFTER else self._pauses[number]
+        pause = min(MAX_RESTART_PAUSE, max(FIRST_RESTART_PAUSE, previous * 2))
+        self._pauses[number] = pause
+        self._restart_at[number] = time.monotonic() + pause
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
+        log.warning("worker %d %s; starting it again in %.1fs", number + 1, how, pause)
+
+
+def stop_when_parent_dies() -> None:
+    """Ask the kernel for TERM when our parent dies (even by ``kill -9``): a worker then puts
+    its jobs back and exits, instead of working on unsupervised."""
+    parent = os.getppid()
+    signal_when_parent_dies(signal.SIGTERM)
+    if os.getppid() != parent:  # it died before we asked
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+# -- a worker command as the helper of another command (the demos) -------------------------------
+
+
+def start_workers(command: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """Start ``python -m jobs work ...`` for a command that runs it on the side (the demos).
+
+    It gets a process group of its own, so a Ctrl-C reaches it only through
+    :func:`stop_workers`, once; and it stops if this process dies."""
+    return subprocess.Popen(
+        list(command),
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        process_group=0,
+        preexec_fn=stop_when_parent_dies,  # the demos start no threads, so safe
+    )
+
+
+def stop_workers(workers: subprocess.Popen[bytes], shutdown_timeout: float) -> None:
+    """Pass Ctrl-C on to workers started with :func:`start_workers`: one SIGINT, then time for
+    their running jobs (``shutdown_timeout``, and a little more to put jobs back), then KILL.
+    Another Ctrl-C meanwhile is passed on too: it means "stop now"."""
+    deadline = time.monotonic() + shutdown_timeout + 5.0
+    if workers.poll() is None:
+        workers.send_signal(signal.SIGINT)
+    while True:
+        try:
+            workers.wait(max(0.0, deadline - time.monotonic()))
+            return
+        except KeyboardInterrupt:
+            if workers.poll() is None:
+                workers.send_signal(signal.SIGINT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(workers.pid, signal.SIGKILL)
+            workers.wait()
+            return

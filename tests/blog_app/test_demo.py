@@ -1,20 +1,26 @@
-"""``make demo`` from a fresh var/ directory: Redis (the project's own), the stand-ins, a worker
-and the blog start, the blog is seeded and answers, and one Ctrl-C stops every one of them."""
+"""``make demo`` from a fresh var/ directory, with no Redis running: Redis (the project's own),
+the stand-ins, a worker and the blog start, the blog is seeded and answers, the demo account sees
+the job monitor on that Redis, and one Ctrl-C stops every one of them."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import requests
 
+from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD
 from jobs.local_redis import free_port
 from jobs.project_redis import ProjectRedis
 from tests.jobs.helpers import ROOT, start_process, wait_for
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def _answers(url: str) -> bool:
@@ -39,9 +45,11 @@ def test_the_demo_serves_the_seeded_blog_and_ctrl_c_stops_everything(tmp_path: P
         wait_for(lambda: _answers(f"http://127.0.0.1:{port}/"), timeout=60, what="the blog")
         page = requests.get(f"http://127.0.0.1:{port}/", timeout=5).text
         assert page.count('class="card summary"') == 2  # the seeded articles
-        group = _process_group(demo.pid)
-        commands = " | ".join(group.values())
-        for part in ("blog_app.demo", "api_standin", "smtp_sink", "jobs work"):
+        overview = _monitor_as_the_demo_account(f"http://127.0.0.1:{port}")
+        assert "<h1>Overview</h1>" in overview and "needs Redis" not in overview
+        family = _descendants(demo.pid)
+        commands = " | ".join(family.values())
+        for part in ("api_standin", "smtp_sink", "jobs work"):
             assert part in commands, commands
         redis_pid = int((tmp_path / "redis" / "redis.pid").read_text())
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
@@ -58,10 +66,39 @@ def test_the_demo_serves_the_seeded_blog_and_ctrl_c_stops_everything(tmp_path: P
         "Everything the demo started has stopped",
     ):
         assert line in output, output
-    pids = [*group, redis_pid]
+    assert output.count("Demo account") == 1, output
+    assert "Seeding\n" not in output, output  # not a bare label without its bar
+    pids = [demo.pid, *family, redis_pid]
     wait_for(lambda: not any(_alive(pid) for pid in pids), what="every process to exit")
     assert project.running_url() is None
     assert (tmp_path / "blog" / "blog.sqlite3").is_file()
+
+
+def test_on_a_busy_port_the_demo_says_which_make_command_to_try(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "JOBS_VAR_DIR": str(tmp_path)}
+        command = [sys.executable, "-m", "blog_app.demo", "--port", str(port)]
+        demo = start_process(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
+        error = demo.communicate(timeout=60)[1].decode()
+    assert demo.returncode == 1
+    assert f"make demo PORT={port + 1}" in error and "--port" not in error, error
+    assert not (tmp_path / "redis" / "url").exists()  # it failed before starting anything
+
+
+def _monitor_as_the_demo_account(blog: str) -> str:
+    """Log in as a person would (the form, its CSRF token, the cookie), then open /jobs/."""
+    browser = requests.Session()
+    token = CSRF.search(browser.get(f"{blog}/login", timeout=10).text)
+    assert token, "no CSRF token on the login page"
+    form = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "csrf_token": token.group(1)}
+    logged_in = browser.post(f"{blog}/login", data=form, timeout=10)
+    assert logged_in.history and logged_in.history[0].status_code == 302, logged_in.text
+    monitor = browser.get(f"{blog}/jobs/", timeout=10)
+    assert monitor.status_code == 200 and monitor.url == f"{blog}/jobs/", monitor.url
+    return monitor.text
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -72,14 +109,22 @@ def _stat(pid: int) -> list[str] | None:
     return text.rpartition(")")[2].split()  # after the name: state, ppid, pgrp, ...
 
 
-def _process_group(pgid: int) -> dict[int, str]:
-    """Every live process in the group, with its command line (Linux: from /proc)."""
-    members = {}
+def _descendants(ancestor: int) -> dict[int, str]:
+    """Every live process started by ``ancestor`` or its children, with its command line
+    (Linux: from /proc). The worker is among them, in a process group of its own."""
+    parents = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (stat := _stat(int(entry.name))) and int(stat[2]) == pgid:
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))):
+            parents[int(entry.name)] = int(stat[1])
+    members: dict[int, str] = {}
+    for pid in parents:
+        parent = parents.get(pid)
+        while parent is not None and parent != ancestor:
+            parent = parents.get(parent)
+        if parent == ancestor:
             with contextlib.suppress(OSError):  # it may exit while we look
-                raw = (entry / "cmdline").read_bytes()
-                members[int(entry.name)] = raw.replace(b"\0", b" ").decode(errors="replace")
+                raw = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+                members[pid] = raw.replace(b"\0", b" ").decode(errors="replace")
     return members
 
 

@@ -103,3 +103,13 @@ def test_default_var_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.delenv("JOBS_VAR_DIR")
     repository_root = Path(str(project_redis.__file__)).resolve().parent.parent
     assert default_var_dir() == repository_root / "var"
+
+
+def test_its_directory_is_shown_as_a_learner_would_type_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert ProjectRedis(tmp_path / "var").shown_dir() == os.path.join("var", "redis")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert ProjectRedis(tmp_path / "var").shown_dir() == str(tmp_path.resolve() / "var" / "redis")
