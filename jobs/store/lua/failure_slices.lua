@@ -4,6 +4,9 @@
 -- a quarter of a gigabyte. A record no longer than ARGV[3] comes whole; a longer one comes as
 -- its first ARGV[4] and last ARGV[5] bytes, which hold everything but the middle of its payload.
 -- Records are read one at a time: one LRANGE of many huge records is slow to hand to Lua.
+-- Redis still copies each record once to cut it (no command reads part of a list element):
+-- about 35 ms per 10 MB record where we measured, against 262 MB sent to the monitor
+-- before. Records that big are refused where they are made; this keeps old ones readable.
 -- KEYS[1] the failed list
 -- ARGV[1] start   ARGV[2] stop (as LRANGE takes them: inclusive, negative from the end)
 -- ARGV[3] whole up to this many bytes   ARGV[4] head bytes   ARGV[5] tail bytes
