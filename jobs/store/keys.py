@@ -93,6 +93,11 @@ class Keys:
         return self._key("queue", name)
 
     @property
+    def queue_prefix(self) -> str:
+        """What every queue's list key starts with: ``ns:queue:`` and then the name."""
+        return self._key("queue", "")
+
+    @property
     def workers(self) -> str:
         return self._key("workers")
 

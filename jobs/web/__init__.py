@@ -8,13 +8,17 @@ Two ways to run it:
       app.register_blueprint(create_blueprint(store, authorize=is_author), url_prefix="/jobs")
 
 - on its own: ``python -m jobs web --port 5678`` (basic auth from ``JOBS_WEB_USER`` and
-  ``JOBS_WEB_PASSWORD``; without them, loopback only).
+  ``JOBS_WEB_PASSWORD``; without them, loopback only, answering only requests addressed to
+  a loopback name or one listed in ``JOBS_WEB_ALLOWED_HOSTS``).
 
 The modules, from the outside in: :mod:`~jobs.web.blueprint` (mounting),
 :mod:`~jobs.web.security` and :mod:`~jobs.web.auth` (who may do what),
 :mod:`~jobs.web.views` and :mod:`~jobs.web.actions` (pages and buttons),
-:mod:`~jobs.web.readmodel`, :mod:`~jobs.web.failed_list`, :mod:`~jobs.web.schedule` (what the
-pages show, read through the queue's store), :mod:`~jobs.store.browse` (the keys browser).
+:mod:`~jobs.web.readmodel`, :mod:`~jobs.web.worker_rows`, :mod:`~jobs.web.failed_list`,
+:mod:`~jobs.web.schedule` (what the pages show, read through the queue's store, in batches
+by :mod:`~jobs.store.monitor`), :mod:`~jobs.web.names` (a link for every queue, whatever its
+name), :mod:`~jobs.web.display` (data as short text, and one time format),
+:mod:`~jobs.store.browse` (the keys browser).
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ from flask.typing import ResponseReturnValue
 
 from jobs.failures import FailureNotFound, Failures
 from jobs.web import schedule
+from jobs.web.display import plural
+from jobs.web.names import queue_in_form, queue_url
 from jobs.web.paging import MAX_PAGE, clamp_int
 
 # schedule.enqueue_now or schedule.remove: (store, kind, ref) -> anything.
@@ -35,50 +37,57 @@ class Actions:
 
     # -- queues ---------------------------------------------------------------------------
     def remove_job(self) -> ResponseReturnValue:
-        queue = request.form.get("queue", "")
+        queue = queue_in_form(request.form)
         near = clamp_int(request.form.get("position"), 0, 0, MAX_PAGE)
-        payload = self.monitor.read.find_payload(queue, request.form.get("digest", ""), near)
-        if payload is not None and self.monitor.store.queues.remove_payload(queue, payload):
+        read = self.monitor.read
+        payload = read.find_payload(queue, request.form.get("digest", ""), near)
+        if payload is not None and read.reads.remove_payload(queue.raw, payload):
             flash("Removed the job.")
         else:
             flash("That job is no longer waiting (a worker may have taken it).")
-        return redirect(url_for(".queue", name=queue))
+        return redirect(queue_url(queue))
 
     def clear_queue(self) -> ResponseReturnValue:
-        queue = request.form.get("queue", "")
-        removed = self.monitor.queue_admin.clear(queue)
-        flash(f"Cleared {queue}: {removed} jobs removed.")
-        return redirect(url_for(".queue", name=queue))
+        queue = queue_in_form(request.form)
+        removed = self.monitor.read.reads.clear(queue.raw)
+        flash(f"Cleared {queue.text}: {plural(removed, 'job')} removed.")
+        return redirect(queue_url(queue))
 
     def remove_queue(self) -> ResponseReturnValue:
-        queue = request.form.get("queue", "")
-        removed = self.monitor.store.queues.remove_queue(queue)
-        flash(f"Removed queue {queue} and its {removed} jobs.")
+        queue = queue_in_form(request.form)
+        removed = self.monitor.read.reads.remove_queue(queue.raw)
+        flash(f"Removed queue {queue.text} and {plural(removed, 'job')} waiting on it.")
         return redirect(url_for(".queues"))
 
     # -- failed ---------------------------------------------------------------------------
     def retry_failure(self) -> ResponseReturnValue:
-        try:
-            queue = self.failures.retry(request.form.get("id", ""))
-            flash(f"Put the job back on {queue}.")
-        except FailureNotFound:
-            flash("No such failure (already retried or removed?).")
-        return redirect(url_for(".failed"))
+        return self._on_failure(self.failures.retry, "Put the job back on {}.")
 
     def remove_failure(self) -> ResponseReturnValue:
+        return self._on_failure(self.failures.remove, "Removed the failure.")
+
+    def _on_failure(self, act: Callable[[str], str | None], done: str) -> ResponseReturnValue:
         try:
-            self.failures.remove(request.form.get("id", ""))
-            flash("Removed the failure.")
+            flash(done.format(act(request.form.get("id", ""))))
         except FailureNotFound:
             flash("No such failure (already retried or removed?).")
+        except RecursionError:
+            # A record nested deeper than Python reads (another program wrote it): finding
+            # a record by id means reading the records before it.
+            flash(
+                "A failure record nests too deep to read, so records cannot be found by id:"
+                " Clear all removes it."
+            )
         return redirect(url_for(".failed"))
 
     def retry_all(self) -> ResponseReturnValue:
-        flash(f"Put {self.failures.retry_all()} failed jobs back on their queues.")
+        retried = self.failures.retry_all()
+        where = "its queue" if retried == 1 else "their queues"
+        flash(f"Put {plural(retried, 'failed job')} back on {where}.")
         return redirect(url_for(".failed"))
 
     def clear_failures(self) -> ResponseReturnValue:
-        flash(f"Removed {self.failures.clear()} failures.")
+        flash(f"Removed {plural(self.failures.clear(), 'failure')}.")
         return redirect(url_for(".failed"))
 
     # -- scheduler ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from flask import Flask
 
 from jobs.settings import Settings
 from jobs.store import Store
-from jobs.web.auth import Credentials, standalone_authorize
+from jobs.web.auth import Credentials, allowed_hosts_from_env, standalone_authorize
 from jobs.web.blueprint import create_blueprint
 
 
@@ -31,8 +31,10 @@ def create_app(
     Raises :class:`~jobs.web.auth.AuthSetupError` for a public ``host`` without a password.
     """
     credentials = Credentials.from_env(environ or {})
-    authorize = standalone_authorize(credentials, host)
-    app = Flask(__name__)
+    authorize = standalone_authorize(credentials, host, allowed_hosts_from_env(environ or {}))
+    # No static folder of the app's own: the blueprint serves the monitor's files, behind
+    # the same login and with the same headers as its pages.
+    app = Flask(__name__, static_folder=None)
     # Only signs this process's sessions (the CSRF token): a restart just asks for a reload.
     app.secret_key = secrets.token_bytes(32)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")

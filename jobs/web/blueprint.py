@@ -13,7 +13,11 @@
    hook that returns a response or None becomes one with ``lambda: hook() or True``.
 2. The blueprint is built by a function, not defined at import time, so each app gets its own,
    with its own store and settings, and nothing is shared between them.
-3. CSRF tokens live in the app's session, so the app needs a ``SECRET_KEY`` (any app with
+3. Every response under the monitor's URL prefix gets its security headers and goes through
+   ``authorize``: its pages, its static files, and also a 404 for a path it does not have or
+   a 405 for a GET on a button's URL, which Flask answers before any blueprint is involved.
+4. ``back_link=("the blog", "/")`` puts a link back to the host app in the monitor's header.
+5. CSRF tokens live in the app's session, so the app needs a ``SECRET_KEY`` (any app with
    logins has one; the standalone monitor makes a random one). The monitor checks its own
    tokens, so an app-wide Flask-WTF ``CSRFProtect`` (set up before the blueprint is
    registered) is told to leave the monitor's forms to it.
@@ -22,17 +26,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask.sansio.app import App
+from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
 from jobs.store import Store, redact
 from jobs.store.browse import KeyBrowser
-from jobs.store.queue_admin import QueueAdmin
 from jobs.web.actions import register_actions
+from jobs.web.display import plural
+from jobs.web.names import queue_url
 from jobs.web.readmodel import ReadModel
 from jobs.web.security import (
     FORM_FIELD,
@@ -52,34 +58,53 @@ class Monitor:
     store: Store
     read: ReadModel
     keys: KeyBrowser
-    queue_admin: QueueAdmin
     read_only: bool
 
     @classmethod
     def for_store(cls, store: Store, read_only: bool) -> Monitor:
-        return cls(
-            store,
-            ReadModel(store),
-            KeyBrowser(store.client),
-            QueueAdmin(store.client, store.keys),
-            read_only,
+        return cls(store, ReadModel(store), KeyBrowser(store.client), read_only)
+
+
+@dataclass
+class Mounts:
+    """Where a blueprint is registered: its names (``request.blueprint`` of its routes) and
+    URL prefixes (for the responses no route of it made: 404s and 405s under its prefix)."""
+
+    names: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
+
+    def record(self, state: BlueprintSetupState) -> None:
+        self.names.add(".".join(part for part in (state.name_prefix, state.name) if part))
+        self.prefixes.add((state.url_prefix or "").rstrip("/"))
+
+    def covers_this_request(self) -> bool:
+        if request.url_rule is not None:  # routed: to one of ours, or to the host app
+            return request.blueprint in self.names
+        return any(
+            request.path == prefix or request.path.startswith(prefix + "/")
+            for prefix in self.prefixes
         )
 
 
 def create_blueprint(
-    store: Store, *, authorize: Authorize, read_only: bool = False, name: str = "jobs_web"
+    store: Store,
+    *,
+    authorize: Authorize,
+    read_only: bool = False,
+    name: str = "jobs_web",
+    back_link: tuple[str, str] | None = None,
 ) -> Blueprint:
-    """The monitor for ``store``. ``authorize`` decides who may see it (see module doc)."""
+    """The monitor for ``store``. ``authorize`` decides who may see it; ``back_link`` is
+    (label, URL) of a link back to the host app (see module doc)."""
     monitor = Monitor.for_store(store, read_only)
-    blueprint = Blueprint(
-        name,
-        __name__,
-        static_folder="static",
-        template_folder="templates",
-    )
+    blueprint = Blueprint(name, __name__, static_folder="static", template_folder="templates")
+    mounts = Mounts()
+    blueprint.record(mounts.record)
 
-    @blueprint.before_request
+    @blueprint.before_app_request
     def guard() -> ResponseReturnValue | None:
+        if not mounts.covers_this_request():
+            return None
         refusal = check_authorized(authorize)
         if refusal is not None:
             return refusal
@@ -87,9 +112,9 @@ def create_blueprint(
             check_change_allowed(monitor.read_only)
         return None
 
-    @blueprint.after_request
+    @blueprint.after_app_request
     def headers(response: Response) -> Response:
-        return add_headers(response)
+        return add_headers(response) if mounts.covers_this_request() else response
 
     @blueprint.context_processor
     def template_globals() -> dict[str, Any]:
@@ -99,6 +124,9 @@ def create_blueprint(
             "read_only": monitor.read_only,
             "redis_label": redact(store.url),
             "namespace": store.keys.namespace,
+            "back_link": back_link,
+            "plural": plural,
+            "queue_url": queue_url,
         }
 
     blueprint.record_once(lambda state: _leave_csrf_to_the_monitor(state.app, blueprint))

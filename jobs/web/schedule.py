@@ -17,8 +17,9 @@ from typing import Literal
 from jobs.payload import encode
 from jobs.settings import Settings
 from jobs.store import Store
+from jobs.store.scheduled import SetName
 from jobs.waiting import NotWaiting, RecurringState, WaitingJob, WaitingJobs, recurring_states
-from jobs.web.display import args_text, unix_time_text
+from jobs.web.display import args_text, raw_text, time_ago_text
 from jobs.web.paging import Paging
 
 ScheduleKind = Literal["scheduled", "retries", "recurring"]
@@ -57,21 +58,28 @@ def _waiting(store: Store, kind: ScheduleKind) -> WaitingJobs:
     return WaitingJobs(store, "retries" if kind == "retries" else "scheduled")
 
 
-def _job_row(job: WaitingJob) -> ScheduledRow:
+def _job_row(member: bytes, due_ms: int) -> ScheduledRow:
+    try:
+        job = WaitingJob.parse(member, due_ms)
+    except (RecursionError, AttributeError):  # an entry someone else wrote, not as ours are
+        return ScheduledRow("", time_ago_text(due_ms / 1000), "(unreadable)", raw_text(member), "")
     detail = ""
     if "retry_count" in job.body:
         detail = f"retry {job.body['retry_count']}: {job.body.get('error', '')}"
     class_name = job.class_name or "(unreadable)"
-    args = args_text(job.args) if job.class_name else args_text(job.body.get("raw", ""))
-    return ScheduledRow(job.id or "", unix_time_text(job.due), class_name, args, job.queue, detail)
+    if job.class_name:
+        args = args_text(job.args)
+    else:
+        args = raw_text(str(job.body.get("raw", "")).encode())
+    return ScheduledRow(job.id or "", time_ago_text(job.due), class_name, args, job.queue, detail)
 
 
 def _recurring_row(state: RecurringState) -> ScheduledRow:
     entry = state.entry
-    last = "" if state.last_run_ms is None else unix_time_text(state.last_run_ms / 1000)
+    last = "" if state.last_run_ms is None else time_ago_text(state.last_run_ms / 1000)
     return ScheduledRow(
         ref=entry.name,
-        due=unix_time_text(state.next_run_ms / 1000),
+        due=time_ago_text(state.next_run_ms / 1000),
         class_name=entry.class_name,
         args=args_text(list(entry.args)),
         queue=entry.queue,
@@ -87,9 +95,12 @@ def scheduled_page(store: Store, kind: ScheduleKind, paging: Paging) -> Schedule
         rows = [_recurring_row(state) for state in states]
         window = rows[paging.start : paging.start + paging.per_page]
         return ScheduledPage(kind, True, window, len(rows), paging)
-    waiting = _waiting(store, kind)
-    jobs = waiting.page(paging.start, paging.per_page)
-    return ScheduledPage(kind, True, [_job_row(job) for job in jobs], waiting.count(), paging)
+    # Read through the store, not WaitingJobs.page: each entry is parsed on its own, so one
+    # that cannot be read is shown raw instead of failing the whole page.
+    name: SetName = "retries" if kind == "retries" else "scheduled"
+    entries = store.scheduled.page(name, paging.start, paging.per_page)
+    rows = [_job_row(member, due_ms) for member, due_ms in entries]
+    return ScheduledPage(kind, True, rows, store.scheduled.count(name), paging)
 
 
 def enqueue_now(store: Store, kind: ScheduleKind, ref: str) -> str:

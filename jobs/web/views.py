@@ -18,8 +18,9 @@ from flask.typing import ResponseReturnValue
 from jobs.web import schedule
 from jobs.web.display import ttl_text
 from jobs.web.failed_list import FailureFilter, failed_page
+from jobs.web.names import queue_in_url
 from jobs.web.paging import MAX_PAGE, Paging, clamp_int, refresh_seconds
-from jobs.web.readmodel import group_by_host
+from jobs.web.worker_rows import group_by_host
 
 if TYPE_CHECKING:
     from jobs.web.blueprint import Monitor
@@ -39,22 +40,33 @@ class Pages:
         self.read = monitor.read
 
     # -- live pages -----------------------------------------------------------------------
+    # Each gathers what its page's live regions show; a list is one page of it (the
+    # Overview's: its first rows), so a refresh reads no more than the page shows.
     def overview_data(self) -> dict[str, Any]:
         overview = self.read.overview()
-        return {"overview": overview, "working": overview.working, "history": overview.history}
+        return {
+            "overview": overview,
+            "working": overview.working,
+            "working_total": overview.totals.working,
+            "history": overview.history,
+        }
 
     def working_data(self) -> dict[str, Any]:
-        return {"working": [worker for worker in self.read.workers() if worker.job]}
+        working = self.read.working(Paging.from_args(request.args))
+        return {"working": working.rows, "working_total": working.total, "listing": working}
 
     def workers_data(self) -> dict[str, Any]:
-        return {"hosts": group_by_host(self.read.workers())}
+        workers = self.read.workers(Paging.from_args(request.args))
+        return {"hosts": group_by_host(workers.rows), "listing": workers}
 
     def live_page(self, view: str) -> ResponseReturnValue:
         data = self._live_data(view)
+        paging = Paging.from_args(request.args)
         return render_template(
             f"jobs_web/{view}.html",
             tab=view,
             live=view,
+            live_args={"page": paging.page, "per_page": paging.per_page},
             refresh=refresh_seconds(request.args),
             history_json=json.dumps(data.get("history", [])),
             **data,
@@ -80,10 +92,17 @@ class Pages:
 
     # -- queues ---------------------------------------------------------------------------
     def queues(self) -> ResponseReturnValue:
-        return render_template("jobs_web/queues.html", tab="queues", queues=self.read.queues())
+        listing = self.read.queues(Paging.from_args(request.args))
+        return render_template(
+            "jobs_web/queues.html",
+            tab="queues",
+            listing=listing,
+            totals=self.read.totals(),
+        )
 
     def queue(self, name: str) -> ResponseReturnValue:
-        page = self.read.queue_page(name, Paging.from_args(request.args))
+        queue = queue_in_url(name, request.args)
+        page = self.read.queue_page(queue, Paging.from_args(request.args))
         return render_template("jobs_web/queue.html", tab="queues", queue=page)
 
     # -- failed ---------------------------------------------------------------------------
@@ -124,7 +143,7 @@ class Pages:
         return render_template(
             "jobs_web/stats.html",
             tab="stats",
-            overview=self.read.overview(),
+            totals=self.read.totals(),
             info=keys.info(),
             key_count=keys.count(),
             page=keys.keys(cursor, per_page, match),

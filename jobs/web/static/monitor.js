@@ -20,6 +20,16 @@
     return element;
   }
 
+  // The top of the y axis: jobs are counted in whole numbers, so the axis is too. An even top
+  // (or 1) has a whole-number middle tick; a chart whose peak is 1 reads 0 and 1, not 0, 1, 1.
+  function axisTop(peak) {
+    return peak <= 1 ? 1 : 2 * Math.ceil(peak / 2);
+  }
+
+  function axisTicks(top) {
+    return top === 1 ? [0, 1] : [0, top / 2, top];
+  }
+
   // history: [[minute, processed, failed], ...] oldest first. One pair of bars per minute.
   // The drawing uses the chart's size on screen as its coordinates, so bars fill the width
   // and the labels keep their size.
@@ -28,14 +38,14 @@
     const left = 34, bottom = 18, top = 8;
     svg.setAttribute("viewBox", "0 0 " + width + " " + height);
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    const highest = Math.max(1, ...history.map(function (row) { return Math.max(row[1], row[2]); }));
+    const highest = axisTop(Math.max(0, ...history.map(function (row) { return Math.max(row[1], row[2]); })));
     const slot = (width - left) / Math.max(1, history.length);
     const scale = (height - bottom - top) / highest;
-    [0, 0.5, 1].forEach(function (share) {
-      const y = height - bottom - share * highest * scale;
+    axisTicks(highest).forEach(function (tick) {
+      const y = height - bottom - tick * scale;
       svg.appendChild(svgElement("line", { x1: left, x2: width, y1: y, y2: y, class: "grid" }));
       const label = svgElement("text", { x: left - 4, y: y + 3, "text-anchor": "end", class: "axis" });
-      label.textContent = String(Math.round(share * highest));
+      label.textContent = String(tick);
       svg.appendChild(label);
     });
     history.forEach(function (row, index) {

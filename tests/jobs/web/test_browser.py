@@ -176,3 +176,15 @@ def test_an_instructor_watches_the_queue_work(
     page.screenshot(path=str(shots / "key.png"), full_page=True)
     page.goto(f"{monitor_url}/stats")
     page.screenshot(path=str(shots / "stats.png"), full_page=True)
+
+
+def test_the_charts_y_axis_counts_in_whole_distinct_numbers(
+    browser_page: Any, monitor_url: str, store: Store, raw: redis.Redis
+) -> None:
+    minute = store.clock.minute()
+    for peak in (1, 3, 7):
+        raw.set(f"resque:jobs:history:processed:{minute}", peak)
+        browser_page.goto(f"{monitor_url}/")
+        labels = browser_page.locator("#chart text.axis").all_text_contents()
+        ticks = [int(label) for label in labels if label not in ("-60 min", "now")]
+        assert ticks == sorted(set(ticks)) and ticks[0] == 0 and ticks[-1] >= peak, (peak, labels)

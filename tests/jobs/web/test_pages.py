@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from jobs.client import Client
 from jobs.store import Store
 from tests.jobs.sample_jobs import Boom, Held, Record
-from tests.jobs.web.conftest import PREFIX, Jobs, page
+from tests.jobs.web.conftest import OWN_NAMESPACE, PREFIX, Isolated, Jobs, page
 
 WORKER = "web1:4242:default,mail"
 
@@ -113,15 +113,16 @@ def test_the_scheduler_tabs_are_there_even_when_empty(http: FlaskClient) -> None
     assert http.get(PREFIX + "/scheduled/other").status_code == 404
 
 
-def test_workers_grouped_by_host_and_a_workers_page(
-    http: FlaskClient, client: Client, jobs: Jobs, raw: redis.Redis
-) -> None:
-    client.enqueue(Held, "busy")
+def test_workers_grouped_by_host_and_a_workers_page(isolated: Isolated, raw: redis.Redis) -> None:
+    # Its own namespace: a worker thread left running by another test took the job from
+    # "default" before jobs.take could, when the machine was busy enough.
+    http, jobs = isolated.http, isolated.jobs
+    isolated.client.enqueue(Held, "busy")
     jobs.take(WORKER)
     jobs.store.workers.register("web2:77:mail", "2026-01-01 00:00:00 +0000", "x")
-    raw.set(f"resque:stat:processed:{WORKER}", 12)
-    raw.set(f"resque:stat:failed:{WORKER}", 3)
-    raw.sadd("resque:jobs:flags:web2:77:mail", "paused")
+    raw.set(f"{OWN_NAMESPACE}:stat:processed:{WORKER}", 12)
+    raw.set(f"{OWN_NAMESPACE}:stat:failed:{WORKER}", 3)
+    raw.sadd(f"{OWN_NAMESPACE}:jobs:flags:web2:77:mail", "paused")
 
     html = page(http, "/workers")
     assert "<h2>web1" in html and "<h2>web2" in html
