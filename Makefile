@@ -51,7 +51,7 @@ jobs-demo: $(INSTALLED) ## The queue alone: Redis, two workers and a stream of d
 reset: $(INSTALLED) ## Empty the dev blog (database, uploads, outbox) and the queue's keys in Redis
 	$(BIN)/python -m blog_app.demo reset
 
-blog: $(INSTALLED) ## The blog alone, on Flask's dev server
+blog: $(INSTALLED) ## The blog alone, on Flask's dev server with its debugger (loopback only: never expose it)
 	$(BIN)/flask --app blog_app init-db
 	$(BIN)/flask --app blog_app run --port $(PORT) --debug
 

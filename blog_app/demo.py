@@ -195,7 +195,8 @@ def reset() -> None:
     removed = delete_keys(url, f"{settings.namespace}:*")
     if started is not None:
         started.stop()
-    print(f"The blog is empty; removed {removed} Redis keys under '{settings.namespace}:'.")
+    keys = "1 Redis key" if removed == 1 else f"{removed} Redis keys"
+    print(f"The blog is empty; removed {keys} under '{settings.namespace}:'.")
 
 
 def delete_keys(url: str, pattern: str) -> int:

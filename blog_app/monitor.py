@@ -31,6 +31,7 @@ def mount(app: Flask, config: BlogConfig) -> None:
         Store(url, config.jobs_namespace),
         # A redirect to the login page for visitors, a 403 for other authors, True for admins.
         authorize=lambda: require_admin() or True,
+        back_link=("the blog", "/"),
     )
     app.register_blueprint(monitor, url_prefix=URL_PREFIX)
 

@@ -27,6 +27,7 @@ def test_admins_see_the_queues_of_the_blogs_redis(logged_in_admin: Browser, redi
     page = logged_in_admin.text("/jobs/")
     assert queue in page
     assert 'href="/jobs/' in page  # the monitor's own links stay under its mount point
+    assert '<a class="back" href="/">' in page  # and one link leads back to the blog
 
 
 def test_authors_who_are_not_admins_are_refused(
