@@ -100,9 +100,15 @@ def slice_row(record: RecordSlice) -> FailureRow:
     """The row of one record: read whole if it is whole and readable, else from its ends."""
     if record.whole:
         try:
-            return failure_row(Failure.parse(record.head))
+            failure = Failure.parse(record.head)
         except (ValueError, AttributeError, TypeError, RecursionError):
-            pass  # JSON nested too deep for Python, or not the shape of a record
+            pass  # not the shape of a record
+        else:
+            # Failure.parse calls a record it cannot read an UnreadableRecord with an id of its
+            # own. One that is JSON nested too deep for Python still ends with its own fields
+            # (id, exception...): read from there, its buttons act on the record.
+            if failure.exception != "UnreadableRecord" or not _facts(record.head):
+                return failure_row(failure)
     return _row_from_ends(record)
 
 
