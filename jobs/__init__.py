@@ -31,12 +31,12 @@ from jobs.arguments import JobArgumentError
 from jobs.client import Client, default_client, set_default_client
 from jobs.failures import Failure, Failures
 from jobs.job import Job, NotAJobError
-from jobs.payload import PayloadTooLarge
+from jobs.payload import JobNotFound, PayloadTooLarge
 from jobs.retries import Retry
 from jobs.settings import Settings
 from jobs.status import JobStatus
 from jobs.store import RedisUnavailable
-from jobs.waiting import WaitingJobs
+from jobs.waiting import RecurringState, WaitingJobs
 from jobs.worker import Worker
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "Failures",
     "Job",
     "JobArgumentError",
+    "JobNotFound",
     "JobStatus",
     "NotAJobError",
     "PayloadTooLarge",
@@ -52,6 +53,7 @@ __all__ = [
     "Retry",
     "Settings",
     "Worker",
+    "cancel",
     "default_client",
     "delayed",
     "dequeue",
@@ -63,6 +65,7 @@ __all__ = [
     "failed_jobs",
     "peek",
     "queues",
+    "recurring",
     "remove_delayed",
     "retrying",
     "schedule",
@@ -91,6 +94,17 @@ def enqueue_many(job_class: type, many_args: Iterable[Sequence[Any]]) -> list[st
 def dequeue(job_class: type, *args: Any) -> int:
     """Remove waiting jobs of this class with exactly these arguments; returns how many."""
     return default_client().dequeue(job_class, *args)
+
+
+def cancel(job_id: str) -> None:
+    """Take a waiting job off its queue (or the delayed jobs, or the retries) by its id: it
+    will not run. Raises :class:`JobNotFound` if it waits nowhere (a worker took it)."""
+    default_client().cancel(job_id)
+
+
+def recurring() -> list[RecurringState]:
+    """The recurring schedules the scheduler loops run, each with its last and next run."""
+    return default_client().recurring()
 
 
 def status(job_id: str) -> JobStatus | None:
@@ -142,3 +156,22 @@ def delayed() -> WaitingJobs:
 def retrying() -> WaitingJobs:
     """The jobs waiting for an automatic retry: list, remove or enqueue now, by id."""
     return default_client().retrying()
+
+
+def __getattr__(name: str) -> Any:
+    """``jobs.web`` (the monitor, which needs Flask) and ``jobs.cli`` (the command line, which
+    needs click) are imported on first use, so ``import jobs`` stays lean and a missing
+    library is named when it is needed."""
+    if name not in ("web", "cli"):
+        raise AttributeError(f"module 'jobs' has no attribute {name!r}")
+    import importlib
+
+    try:
+        return importlib.import_module(f"jobs.{name}")
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.startswith("jobs"):
+            raise
+        raise ModuleNotFoundError(
+            f"jobs.{name} needs {error.name}, which is not installed (pip install {error.name})",
+            name=error.name,
+        ) from error

@@ -21,7 +21,7 @@ from typing import Any
 
 from jobs.hooks import EnqueueCall, Hooks, default_hooks
 from jobs.job import class_name_of, queue_of
-from jobs.payload import Payload, PayloadError, encode
+from jobs.payload import JobNotFound, Payload, PayloadError, encode
 from jobs.settings import Settings
 from jobs.status import JobStatus
 from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store, redact
@@ -158,6 +158,33 @@ class Client:
             removed += self.store.queues.remove_payload(queue, data)
         return removed
 
+    def cancel(self, job_id: str) -> None:
+        """Take the job with this id off wherever it waits: a queue, the delayed jobs or the
+        retries; it will not run. Raises :class:`~jobs.payload.JobNotFound` if it waits
+        nowhere: a worker took it (it runs, or has run), or there is no such job."""
+        for queue in self.queues():
+            for data in self._with_id(queue, job_id):
+                if self.store.queues.remove_payload(queue, data):
+                    return
+        for waiting in (self.delayed(), self.retrying()):
+            try:
+                waiting.remove(job_id)
+                return
+            except JobNotFound:
+                continue
+        raise JobNotFound(job_id)
+
+    def _with_id(self, queue: str, job_id: str) -> list[bytes]:
+        # A cheap look for the id's text first; only the payloads that hold it are decoded.
+        needle = f'"id":"{job_id}"'.encode()
+        start, found = 0, []
+        while page := self.store.queues.peek(queue, start, PAGE):
+            for data in page:
+                if needle in data and _job_id_of(data) == job_id:
+                    found.append(data)
+            start += len(page)
+        return found
+
     def _matching(self, queue: str, class_name: str, args: list[Any]) -> list[bytes]:
         found: list[bytes] = []
         start = 0
@@ -191,6 +218,13 @@ class Client:
     def remove_queue(self, queue: str) -> int:
         """Remove a queue and the jobs waiting on it; returns how many jobs were removed."""
         return self.store.queues.remove_queue(queue)
+
+
+def _job_id_of(data: bytes) -> str | None:
+    try:
+        return Payload.decode(data).job_id
+    except PayloadError:
+        return None
 
 
 def argument_list(args: Sequence[Any]) -> list[Any]:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.payload import Payload, PayloadError, new_job_id
+from jobs.payload import JobNotFound, Payload, PayloadError, new_job_id
 from jobs.retries import RETRY_FIELDS
 from jobs.store import Store
 
@@ -154,7 +154,7 @@ def _attempts(record: dict[str, Any]) -> int:
     return 1 + max(0, retries)
 
 
-class FailureNotFound(KeyError):
+class FailureNotFound(JobNotFound):
     """No failure record with that id (already retried or removed?)."""
 
 
@@ -166,6 +166,13 @@ class Failures:
 
     def count(self) -> int:
         return self._store.failures.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[Failure]:
+        """Every record, newest first (as :meth:`all`)."""
+        return self.all()
 
     def newest(self, start: int = 0, count: int = 20) -> list[Failure]:
         """Records newest first: ``start`` counts back from the newest."""

@@ -25,6 +25,12 @@ from jobs.arguments import MAX_NESTING, check_arguments
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 
+class JobNotFound(KeyError):
+    """No job with that id where it was looked for (it ran, or was removed, meanwhile).
+    Raised by every call that names one job by its id: ``jobs.cancel``, and ``find``,
+    ``remove``, ``retry`` or ``enqueue_now`` on the delayed, retrying and failed jobs."""
+
+
 class PayloadError(ValueError):
     """A payload taken from Redis cannot be read as a job."""
 

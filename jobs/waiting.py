@@ -16,11 +16,12 @@ the sets, :mod:`jobs.scheduler` moves due jobs.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobs.payload import Payload, PayloadError
+from jobs.payload import JobNotFound, Payload, PayloadError
 from jobs.schedule import Recurring, ScheduleError
 from jobs.store import Store, entry_parts
 from jobs.store.scheduled import SetName
@@ -28,7 +29,7 @@ from jobs.store.scheduled import SetName
 PAGE = 500
 
 
-class NotWaiting(KeyError):
+class NotWaiting(JobNotFound):
     """No waiting job with that id (it ran, or was removed, meanwhile)."""
 
 
@@ -83,6 +84,16 @@ class WaitingJobs:
 
     def count(self) -> int:
         return self._store.scheduled.count(self.name)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[WaitingJob]:
+        """Every waiting job, soonest due first, read a page at a time."""
+        start = 0
+        while page := self.page(start, PAGE):
+            yield from page
+            start += len(page)
 
     def page(self, start: int = 0, count: int = 20) -> list[WaitingJob]:
         """Waiting jobs ``start`` .. ``start + count - 1``, soonest due first."""

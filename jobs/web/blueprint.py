@@ -29,7 +29,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask.sansio.app import App
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
@@ -86,6 +86,12 @@ class Mounts:
         )
 
 
+NO_SECRET_KEY = (
+    "The job monitor keeps its CSRF tokens in the app's session, so the app needs a secret"
+    " key: set app.secret_key (or app.config['SECRET_KEY']) before it serves requests.\n"
+)
+
+
 def create_blueprint(
     store: Store,
     *,
@@ -105,6 +111,8 @@ def create_blueprint(
     def guard() -> ResponseReturnValue | None:
         if not mounts.covers_this_request():
             return None
+        if not current_app.secret_key:  # the CSRF tokens live in the session (see module doc)
+            return NO_SECRET_KEY, 500, {"Content-Type": "text/plain; charset=utf-8"}
         refusal = check_authorized(authorize)
         if refusal is not None:
             return refusal

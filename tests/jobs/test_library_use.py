@@ -1,0 +1,105 @@
+"""The queue as a library user meets it: one rule for calls that name a job by id (they raise
+jobs.JobNotFound when it is not there), counts for calls that match by class and arguments,
+iterable lists, cancelling a waiting job by id, and jobs.web / jobs.cli without importing them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from flask import Flask
+
+import jobs
+import jobs.testing
+from jobs.client import Client
+from jobs.store import Store
+from tests.jobs.helpers import ROOT
+from tests.jobs.sample_jobs import Boom, Record
+
+
+def test_calls_by_id_raise_the_exported_job_not_found(client: Client) -> None:
+    assert issubclass(jobs.JobNotFound, KeyError)
+    for call in (
+        lambda: jobs.delayed().remove("nope"),
+        lambda: jobs.delayed().enqueue_now("nope"),
+        lambda: jobs.retrying().find("nope"),
+        lambda: jobs.failed_jobs().remove("nope"),
+        lambda: jobs.failed_jobs().retry("nope"),
+        lambda: jobs.cancel("nope"),
+    ):
+        with pytest.raises(jobs.JobNotFound):
+            call()
+
+
+def test_removing_by_id_then_by_arguments(client: Client) -> None:
+    first = jobs.enqueue_in(60, Record, 1)
+    jobs.enqueue_in(60, Record, 2)
+    assert first is not None
+
+    assert jobs.delayed().remove(first) is None  # done; a second time raises
+    with pytest.raises(jobs.JobNotFound):
+        jobs.delayed().remove(first)
+    assert jobs.remove_delayed(Record, 2) == 1  # by arguments: how many
+    assert jobs.remove_delayed(Record, 2) == 0
+
+
+def test_waiting_and_failed_jobs_can_be_iterated_and_counted(client: Client, store: Store) -> None:
+    ids = {jobs.enqueue_in(60, Record, n) for n in range(3)}
+    assert {job.id for job in jobs.delayed()} == ids and len(jobs.delayed()) == 3
+
+    client.enqueue(Boom, "x")
+    jobs.testing.drain(["default"], ["tests.jobs.sample_jobs"])
+    assert [failure.exception for failure in jobs.failed_jobs()] == ["ValueError"]
+    assert len(jobs.failed_jobs()) == 1
+
+
+def test_recurring_lists_the_schedules(client: Client) -> None:
+    assert jobs.recurring() == []  # no scheduler loop has written any
+
+
+def test_a_waiting_job_is_cancelled_by_its_id_and_others_stay(client: Client) -> None:
+    keep, cancel = jobs.enqueue(Record, 1), jobs.enqueue(Record, 2)
+    later = jobs.enqueue_in(60, Record, 3)
+    assert keep and cancel and later
+
+    jobs.cancel(cancel)
+    jobs.cancel(later)
+
+    assert [job["id"] for job in jobs.peek("default", 0, 10)] == [keep]
+    assert len(jobs.delayed()) == 0
+    with pytest.raises(jobs.JobNotFound):
+        jobs.cancel(cancel)  # gone already: a worker may have taken it too
+
+
+def test_a_job_id_inside_another_jobs_arguments_is_not_cancelled(client: Client) -> None:
+    target = jobs.enqueue(Record, 1)
+    assert target is not None
+    decoy = jobs.enqueue(Record, {"id": target})  # holds the id's text, is another job
+
+    jobs.cancel(target)
+
+    assert [job["id"] for job in jobs.peek("default", 0, 10)] == [decoy]
+
+
+def test_jobs_web_and_jobs_cli_come_with_import_jobs_alone() -> None:
+    code = "import jobs; print(jobs.web.create_blueprint.__name__, jobs.cli.cli.name)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["create_blueprint", "cli"]
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        jobs.nothing  # noqa: B018
+
+
+def test_the_monitor_says_the_host_app_needs_a_secret_key(store: Store) -> None:
+    app = Flask("no_secret")
+    app.register_blueprint(
+        jobs.web.create_blueprint(store, authorize=jobs.web.allow_everyone), url_prefix="/jobs"
+    )
+
+    response = app.test_client().get("/jobs/")
+
+    assert response.status_code == 500
+    assert "needs a secret key: set app.secret_key" in response.get_data(as_text=True)
