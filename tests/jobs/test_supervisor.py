@@ -120,6 +120,9 @@ def test_ctrl_c_in_the_jobs_demo_lets_a_running_job_finish(
         )
 
     wait_for(three_second_job_running, timeout=60, what="the 3 s job to start")
+    # Both workers up, not just the one running the job: on a busy machine the second may
+    # still be starting when the first has taken the job.
+    wait_for(lambda: raw.scard("resque:workers") == 2, timeout=60, what="both demo workers")
     output, took = _ctrl_c(demo)
     assert demo.returncode == 0, output
     assert re.search(r"done jobs\.demo\.Sleeper in 3\.\d+s", output), output
