@@ -177,6 +177,19 @@ def who_ran(log: Path, worker_pids: list[int]) -> dict[int, int]:
     return ran_by
 
 
+def attempts_per_job(log: Path) -> dict[int, tuple[int, bool]]:
+    """Job number -> (how many calls it made, whether one of them worked), from the lines a
+    :class:`lab_jobs.CallsFlakyApi` notes."""
+    calls: Counter[int] = Counter()
+    worked: set[int] = set()
+    for line in log.read_text().splitlines():
+        note = json.loads(line)
+        calls[note["number"]] += 1
+        if note["ok"]:
+            worked.add(note["number"])
+    return {number: (count, number in worked) for number, count in calls.items()}
+
+
 # -- what Redis is asked to do ---------------------------------------------------------------
 
 STOP_WORD = "notebook-lab-stop-listening"
