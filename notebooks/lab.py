@@ -177,6 +177,13 @@ def who_ran(log: Path, worker_pids: list[int]) -> dict[int, int]:
     return ran_by
 
 
+def started_at(log: Path) -> dict[int, float]:
+    """Job number -> when it started (``time.time()``), from :class:`lab_jobs.Timed` notes."""
+    return {
+        note["number"]: note["started"] for note in map(json.loads, log.read_text().splitlines())
+    }
+
+
 def attempts_per_job(log: Path) -> dict[int, tuple[int, bool]]:
     """Job number -> (how many calls it made, whether one of them worked), from the lines a
     :class:`lab_jobs.CallsFlakyApi` notes."""
