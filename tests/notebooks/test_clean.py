@@ -24,6 +24,7 @@ def _cells(path: Path) -> list[dict[str, Any]]:
 
 def test_the_notebooks_are_there() -> None:
     assert [path.stem for path in NOTEBOOKS] == [
+        "01_response_times",
         "02_inside_a_job",
         "03_fork_versus_threads",
         "04_retries_and_backoff",
