@@ -96,7 +96,8 @@ notebooks: $(NOTEBOOKS_INSTALLED) ## Run every notebook headless: executed copie
 	$(BIN)/python -m notebooks $(if $(SMALL),--small,--docs)
 
 jupyter: $(NOTEBOOKS_INSTALLED) ## JupyterLab on notebooks/ (on 127.0.0.1 only)
-	PYTHONPATH='$(CURDIR)' $(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1
+	PYTHONPATH='$(CURDIR)' $(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 redis: $(INSTALLED) ## Start the project's own Redis (data in var/redis) and print its URL
 	$(BIN)/python -m jobs redis start
