@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+NOTEBOOKS_INSTALLED := $(VENV)/.notebooks-installed
 QUEUE ?= *
 COUNT ?= 1
 VERBOSE ?= 1
@@ -17,7 +18,8 @@ MONITOR_PORT ?= 5678
 LATENCY ?= 0.5
 FAILURE_RATE ?= 0
 .PHONY: help setup demo jobs-demo reset blog api-standin smtp-sink measure test lint typecheck \
-	unit bench soak redis redis-stop redis-cli worker scheduler monitor browser chapters clean
+	unit bench soak redis redis-stop redis-cli worker scheduler monitor browser chapters clean \
+	notebooks jupyter
 
 help: ## List the make targets, and the variables they take
 	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -32,7 +34,8 @@ help: ## List the make targets, and the variables they take
 	  'QUEUE=, COUNT=' 'make worker: which queues (* for all), how many workers' \
 	  'FORCE=1' 'chapter-N-start, chapter-N-solution: overwrite files you changed' \
 	  '' '(a copy of yours is saved under var/chapters/saved/ first)' \
-	  'V=1' 'chapter-N: every check with pytest'"'"'s details'
+	  'V=1' 'chapter-N: every check with pytest'"'"'s details' \
+	  'SMALL=1' 'make notebooks: the quick size CI runs (figures in docs/ untouched)'
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,9 +69,10 @@ measure: $(INSTALLED) ## Response times of the blog's slow actions
 
 test: lint typecheck unit ## ruff, mypy and every test
 
-lint: $(INSTALLED) ## ruff: lint and formatting
+lint: $(INSTALLED) ## ruff: lint and formatting; notebooks stored without outputs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m notebooks.clean
 
 typecheck: $(INSTALLED) ## mypy (strict) on jobs/
 	$(BIN)/mypy
@@ -83,6 +87,18 @@ soak: $(INSTALLED) ## Chaos run: SOAK_JOBS jobs, SOAK_KILLS kill -9s in all 3 mo
 
 bench: $(INSTALLED) ## Our queue vs RQ and Huey side by side: enqueue, drain, pickup latency, memory (a few minutes)
 	$(BIN)/python -m bench
+
+# Jupyter and matplotlib are an extra of their own, installed on first use of these targets.
+$(NOTEBOOKS_INSTALLED): $(INSTALLED)
+	$(BIN)/pip install --quiet -e '.[dev,bench,notebooks]'
+	touch $(NOTEBOOKS_INSTALLED)
+
+notebooks: $(NOTEBOOKS_INSTALLED) ## Run every notebook headless: executed copies and figures in var/notebooks/ (SMALL=1)
+	$(BIN)/python -m notebooks $(if $(SMALL),--small,--docs)
+
+jupyter: $(NOTEBOOKS_INSTALLED) ## JupyterLab on notebooks/ (on 127.0.0.1 only)
+	PYTHONPATH='$(CURDIR)' $(BIN)/jupyter lab --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 redis: $(INSTALLED) ## Start the project's own Redis (data in var/redis) and print its URL
 	$(BIN)/python -m jobs redis start

@@ -1,0 +1,5 @@
+import sys
+
+from notebooks.execute import main
+
+sys.exit(main())
