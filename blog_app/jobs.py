@@ -21,7 +21,9 @@ from flask import Flask, current_app, has_app_context
 import jobs.hooks
 import jobs.schedule
 from blog_app.db import engine, open_session, session_factory
-from blog_app.models import Article, Image, Session
+from blog_app.models import Article, Comment, CommentStatus, Image, Session
+from blog_app.services.errors import SpamApiBusy, SpamCheckError
+from blog_app.services.spam_check import SpamCheck
 
 
 def blog() -> Flask:
@@ -99,6 +101,42 @@ class MakeThumbnails:
 
 # chapter 3 start: step 2: write the MakeThumbnails job here
 # chapter 3 end ---------------------------------------------------------------------------------
+
+
+# chapter 4 -------------------------------------------------------------------------------------
+class CheckSpam(jobs.Job):
+    """Scores a pending comment with the spam API, then publishes or holds it.
+
+    Sidekiq style: ``CheckSpam.perform_async(comment.id)``. The API fails now and then, so the
+    job retries, with short pauses; a 429 is retried when the API asks. When the retries run
+    out the comment is held for the author, not left pending for ever."""
+
+    queue = "spam"
+    retry = 5  # six tries in all, over about half a minute
+    retry_on = (SpamCheckError,)  # the outside world failing; a bug in our code does not retry
+    retry_in = staticmethod(lambda count, _error: 2**count)  # 1, 2, 4, 8, 16 s
+
+    def perform(self, comment_id: int) -> None:
+        app = blog()
+        config = app.config["BLOG"]
+        with open_session(app) as db:
+            comment = db.get(Comment, comment_id)
+            if comment is None or comment.status is not CommentStatus.PENDING:
+                return  # deleted, or decided by an earlier run: at-least-once delivery
+            try:
+                score = SpamCheck.from_config(config).score(comment.body)
+            except SpamApiBusy as busy:
+                raise jobs.Retry(in_seconds=busy.retry_after, reason=str(busy)) from busy
+            Comment.decide(db, comment_id, Comment.verdict(score, config.spam_threshold), score)
+
+    @staticmethod
+    def on_retries_exhausted(_error: BaseException, comment_id: int) -> None:
+        with open_session(blog()) as db:
+            Comment.decide(db, comment_id, CommentStatus.HELD)
+
+
+# chapter 4 start: step 2: write the CheckSpam job here
+# chapter 4 end ---------------------------------------------------------------------------------
 
 
 # chapter 5 -------------------------------------------------------------------------------------

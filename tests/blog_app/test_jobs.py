@@ -12,6 +12,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import redis
 from flask import Flask
 from sqlalchemy.orm import Session as DbSession
@@ -20,8 +21,10 @@ import blog_app.jobs
 import jobs
 import jobs.testing
 from blog_app.config import BlogConfig
-from blog_app.models import Article, Author, Image, Session
+from blog_app.models import Article, Author, Comment, CommentStatus, Image, Session
 from blog_app.models._time import utcnow
+from blog_app.outside.api_standin import ApiStandin
+from blog_app.services.errors import SpamCheckError
 from blog_app.services.uploads import attach_image, inspect_upload
 from jobs.schedule import default_schedule
 from tests.blog_app.helpers import image_bytes
@@ -139,3 +142,39 @@ def test_remove_orphaned_uploads_removes_old_leftovers_only(
     assert not old_orphan.exists() and not old_temp.exists()
     assert new_orphan.exists() and new_temp.exists() and not_ours.exists()  # too young; not ours
     assert image.original_path(config.upload_dir).is_file()
+
+
+def _pending_comment(db: DbSession, author: Author, body: str = "Thank you.") -> Comment:
+    comment = Comment(article=_article(db, author), author_name="Grace", body=body)
+    db.add(comment)
+    db.commit()
+    return comment
+
+
+def test_check_spam_decides_a_pending_comment_once(
+    app: Flask, db: DbSession, author: Author, spam_api: ApiStandin
+) -> None:
+    good, spam = _pending_comment(db, author), _pending_comment(db, author, "cheap casino viagra")
+    with app.app_context(), jobs.testing.inline():
+        for comment in (good, spam):
+            blog_app.jobs.CheckSpam.perform_async(comment.id)
+        asked = spam_api.requests
+        blog_app.jobs.CheckSpam.perform_async(good.id)  # a second delivery
+    assert spam_api.requests == asked  # a decided comment costs no API call
+    db.expire_all()
+    assert (good.status, spam.status) == (CommentStatus.PUBLISHED, CommentStatus.HELD)
+
+
+def test_check_spam_retries_a_429_when_the_api_asks_and_holds_when_retries_run_out(
+    app: Flask, db: DbSession, author: Author, spam_api: ApiStandin
+) -> None:
+    comment = _pending_comment(db, author)
+    spam_api.configure(next=("429",), retry_after=12.0)
+    with app.app_context(), pytest.raises(jobs.Retry) as asked:
+        blog_app.jobs.CheckSpam().perform(comment.id)
+    assert asked.value.in_seconds == 12.0
+    assert blog_app.jobs.CheckSpam.retry_on == (SpamCheckError,)
+    with app.app_context():
+        blog_app.jobs.CheckSpam.on_retries_exhausted(SpamCheckError("down"), comment.id)
+    db.expire_all()
+    assert comment.status is CommentStatus.HELD

@@ -155,3 +155,16 @@ def test_deleting_an_author_deletes_their_articles_and_comments(
     db.delete(author)
     db.commit()
     assert Article.count(db) == 0 and Comment.total_word_count(db) == 0
+
+
+def test_a_comment_is_decided_once(db: DbSession, author: Author) -> None:
+    article = Article(author=author, title="T", body="b")
+    comment = Comment(article=article, author_name="Grace", body="hi")
+    db.add(comment)
+    db.commit()
+    assert Comment.decide(db, comment.id, CommentStatus.PUBLISHED, 0.1)
+    assert not Comment.decide(db, comment.id, CommentStatus.HELD, 0.9)  # a second run: no say
+    db.commit()
+    db.refresh(comment)
+    assert (comment.status, comment.spam_score) == (CommentStatus.PUBLISHED, 0.1)
+    assert not Comment.decide(db, 404, CommentStatus.HELD)
