@@ -2,7 +2,9 @@
 
 It holds no job yet at the start of the workshop: the chapters add them here, one step at a
 time (a Sleeper for the fake delay, thumbnails, the spam check, session expiry, email, word
-counts). A worker loads them with ``python -m jobs work --queue '*' --import blog_app.jobs``.
+counts). A worker loads them with ``python -m jobs work --queue '*' --import blog_app.jobs``;
+importing this module also declares the blog's recurring jobs (``jobs.schedule.every``), which
+the scheduler loop inside every such worker enqueues, each tick once however many run.
 
 Each job takes ids, never objects (an Article cannot travel as JSON, and the row may have
 changed by the time a worker picks the job up). It opens its own database session and calls
@@ -12,12 +14,16 @@ the models that already do the work: jobs call models, never views.
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 
 import jobs.hooks
-from blog_app.db import engine, open_session
-from blog_app.models import Article, Image
+import jobs.schedule
+from blog_app.db import engine, open_session, session_factory
+from blog_app.models import Article, Comment, CommentStatus, Image, Session
+from blog_app.services.errors import SpamApiBusy, SpamCheckError
+from blog_app.services.spam_check import SpamCheck
 
 
 def blog() -> Flask:
@@ -95,3 +101,77 @@ class MakeThumbnails:
 
 # chapter 3 start: step 2: write the MakeThumbnails job here
 # chapter 3 end ---------------------------------------------------------------------------------
+
+
+# chapter 4 -------------------------------------------------------------------------------------
+class CheckSpam(jobs.Job):
+    """Scores a pending comment with the spam API, then publishes or holds it.
+
+    Sidekiq style: ``CheckSpam.perform_async(comment.id)``. The API fails now and then, so the
+    job retries, with short pauses; a 429 is retried when the API asks. When the retries run
+    out the comment is held for the author, not left pending for ever."""
+
+    queue = "spam"
+    retry = 5  # six tries in all, over about half a minute
+    retry_on = (SpamCheckError,)  # the outside world failing; a bug in our code does not retry
+    retry_in = staticmethod(lambda count, _error: 2**count)  # 1, 2, 4, 8, 16 s
+
+    def perform(self, comment_id: int) -> None:
+        app = blog()
+        config = app.config["BLOG"]
+        with open_session(app) as db:
+            comment = db.get(Comment, comment_id)
+            if comment is None or comment.status is not CommentStatus.PENDING:
+                return  # deleted, or decided by an earlier run: at-least-once delivery
+            try:
+                score = SpamCheck.from_config(config).score(comment.body)
+            except SpamApiBusy as busy:
+                raise jobs.Retry(in_seconds=busy.retry_after, reason=str(busy)) from busy
+            Comment.decide(db, comment_id, Comment.verdict(score, config.spam_threshold), score)
+
+    @staticmethod
+    def on_retries_exhausted(_error: BaseException, comment_id: int) -> None:
+        with open_session(blog()) as db:
+            Comment.decide(db, comment_id, CommentStatus.HELD)
+
+
+# chapter 4 start: step 2: write the CheckSpam job here
+# chapter 4 end ---------------------------------------------------------------------------------
+
+
+# chapter 5 -------------------------------------------------------------------------------------
+class ExpireSessions:
+    """Deletes the sessions not seen for the session lifetime, a batch per transaction.
+
+    Maintenance, on its own queue: a worker that lists it last (``QUEUE=high,default,
+    maintenance``) runs it only when nothing a person waits for is queued."""
+
+    queue = "maintenance"
+
+    @staticmethod
+    def perform() -> None:
+        app = blog()
+        lifetime = timedelta(seconds=app.config["BLOG"].session_lifetime)
+        # A plain session, not open_session: expire_old commits after each batch itself.
+        with session_factory(app)() as db:
+            Session.expire_old(db, lifetime)
+
+
+class RemoveOrphanedUploads:
+    """Removes image files whose row is gone, and thumbnails half-written by a killed worker."""
+
+    queue = "maintenance"
+
+    @staticmethod
+    def perform() -> None:
+        app = blog()
+        with open_session(app) as db:
+            Image.remove_orphaned_files(db, app.config["BLOG"].upload_dir)
+
+
+# Every minute: with nothing to delete, the sweep is one query on an index. The uploads sweep
+# reads every image's directory, and leftovers are rare: once an hour is plenty.
+jobs.schedule.every(60, ExpireSessions)
+jobs.schedule.every(3600, RemoveOrphanedUploads)
+# chapter 5 start: steps 3 and 6: write the maintenance jobs, each on its schedule
+# chapter 5 end ---------------------------------------------------------------------------------

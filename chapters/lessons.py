@@ -35,7 +35,7 @@ from jobs.local_redis import free_port
 from jobs.project_redis import ProjectRedis
 
 CHANGE_MARKER = "<!-- lesson: the change is made here -->"
-TIMEOUT = 120.0  # seconds for one command, or for a background one to get ready
+TIMEOUT = 240.0  # seconds for one command (chapter 4 races fork and threads), or to get ready
 # What a command must print, besides exiting 0.
 EXPECTED_OUTPUT = {
     "PING": "PONG",

@@ -114,7 +114,8 @@ def prove_chapter(copy: Copy, number: int, finished: dict[str, str]) -> list[Ste
     at_start, took, _said = copy.checkpoints([number])
     steps.append(Step(f"chapter {number} start: checkpoint {number}", "fails", at_start, took))
     copy.tool("solution", str(number))
-    earlier = list(range(1, number + 1))
+    # Only written chapters have a checkpoint: chapter 5 may be written before chapter 4.
+    earlier = [c.number for c in CHAPTERS if c.written and c.number <= number]
     solved, took, _said = copy.checkpoints(earlier)
     what = f"chapter {number} solution: checkpoints {', '.join(map(str, earlier))}"
     steps.append(Step(what, "passes", solved, took))

@@ -12,7 +12,7 @@ import enum
 from datetime import datetime
 from email.message import EmailMessage
 
-from sqlalchemy import Enum, Float, ForeignKey, String, Text, func, select
+from sqlalchemy import Enum, Float, ForeignKey, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm import Session as DbSession
 
@@ -56,7 +56,29 @@ class Comment(Base):
     def record_spam_score(self, score: float, threshold: float) -> None:
         """Publish the comment if the score is below ``threshold``, else hold it."""
         self.spam_score = score
-        self.status = CommentStatus.HELD if score >= threshold else CommentStatus.PUBLISHED
+        self.status = self.verdict(score, threshold)
+
+    @staticmethod
+    def verdict(score: float, threshold: float) -> CommentStatus:
+        return CommentStatus.HELD if score >= threshold else CommentStatus.PUBLISHED
+
+    @classmethod
+    def decide(
+        cls, db: DbSession, comment_id: int, status: CommentStatus, score: float | None = None
+    ) -> bool:
+        """Publish or hold a pending comment: True if this call decided it, False if it was
+        decided already (or is gone).
+
+        The decision is made once. A job runs at least once, so two runs of the same spam
+        check may both get here, and a late one must not overturn the first, nor what the
+        author did since. The condition ``status = 'pending'`` sits in the UPDATE itself, so
+        the database settles a race between two workers: one matches the row, the other
+        matches none.
+        """
+        pending = (cls.id == comment_id) & (cls.status == CommentStatus.PENDING)
+        change = update(cls).where(pending).values(status=status, spam_score=score)
+        done = db.execute(change.execution_options(synchronize_session="fetch"))
+        return bool(done.rowcount)
 
     def notification_for_author(self, sender: str) -> EmailMessage:
         """The email that tells the article's author about this comment."""

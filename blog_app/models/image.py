@@ -13,14 +13,16 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
-from datetime import datetime
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import PIL.Image
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Session as DbSession
 
 from blog_app.db import Base
 from blog_app.models._time import utcnow
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
     from blog_app.models.article import Article
 
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+# Files younger than this are never taken for leftovers: an upload has its directory before
+# its row is committed, and a thumbnail being written is a temporary file until it is renamed.
+ORPHAN_GRACE = timedelta(hours=1)
 
 
 class BrokenImage(Exception):
@@ -98,6 +103,32 @@ class Image(Base):
     def remove_files(self, upload_dir: Path) -> None:
         shutil.rmtree(self.directory(upload_dir), ignore_errors=True)
 
+    @classmethod
+    def remove_orphaned_files(
+        cls, db: DbSession, upload_dir: Path, grace: timedelta = ORPHAN_GRACE
+    ) -> list[Path]:
+        """Remove what crashes left under ``upload_dir/images``, older than ``grace``; returns
+        what went.
+
+        Two kinds of leftovers: the directory of an image whose row is gone (a process died
+        between deleting the row and its files, or an upload's transaction was rolled back
+        after its original was written), and the temporary files of a thumbnail whose worker
+        was killed mid-write (``kill -9`` skips the clean-up). Names that are not an image's
+        id are not the blog's, and are left alone.
+        """
+        root = Path(upload_dir) / "images"
+        if not root.is_dir():
+            return []
+        cutoff = time.time() - grace.total_seconds()
+        known = {str(image_id) for image_id in db.scalars(select(cls.id))}
+        removed: list[Path] = []
+        for directory in sorted(path for path in root.iterdir() if path.is_dir()):
+            if directory.name in known:
+                removed += _remove_stale(directory.glob(".tmp-*"), cutoff)
+            elif directory.name.isdigit():
+                removed += _remove_stale([directory], cutoff)
+        return removed
+
 
 def fit_within(size: tuple[int, int], longest: int) -> tuple[int, int]:
     """``size`` scaled down (never up) so that its longest side is at most ``longest``."""
@@ -117,6 +148,20 @@ def _decode(path: Path) -> PIL.Image.Image:
         return image if image.mode == "RGB" else image.convert("RGB")
     except (OSError, SyntaxError, ValueError, PIL.Image.DecompressionBombError) as error:
         raise BrokenImage(f"the image data is broken: {error}") from error
+
+
+def _remove_stale(paths: Iterable[Path], cutoff: float) -> list[Path]:
+    """Remove the files and directories among ``paths`` last changed before ``cutoff``."""
+    removed = []
+    for path in paths:
+        if path.lstat().st_mtime >= cutoff:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 def _write_atomically(target: Path, data: IO[bytes]) -> None:

@@ -3,10 +3,13 @@
 ``POST /v1/score`` with ``{"text": "..."}`` answers ``{"score": 0.0..1.0}`` after ``latency``
 seconds. With probability ``failure_rate`` it fails instead, in one of the ``failures`` ways:
 ``timeout`` (it answers only after ``hang`` seconds, long past any sensible client timeout),
-``error`` (HTTP 500) or ``garbage`` (HTTP 200 with a body that is not JSON). ``POST /_control``
-changes these settings while it runs (tests use it; anything it does not accept answers 400,
-saying what it accepts). It has no password: like every stand-in, it listens on 127.0.0.1
-only. ``GET /health`` answers at once.
+``error`` (HTTP 500) or ``garbage`` (HTTP 200 with a body that is not JSON). For runs that must
+come out the same every time, ``next`` lists the next answers in order, each ``ok`` or a failure,
+or ``429`` (Too Many Requests, with a ``Retry-After`` of ``retry_after`` seconds); the random
+failures resume once the list is used up. ``POST /_control`` changes these settings while it
+runs (tests use it; anything it does not accept answers 400, saying what it accepts). It has
+no password: like every stand-in, it listens on 127.0.0.1 only. ``GET /health`` answers at
+once.
 
     python -m blog_app.outside.api_standin --port 8025 --latency 0.5 --failure-rate 0.1
 """
@@ -27,6 +30,7 @@ from typing import Any, Self
 HOST = "127.0.0.1"
 DEFAULT_LATENCY = 0.5
 FAILURES = ("timeout", "error", "garbage")
+SCRIPTED = ("ok", "429", *FAILURES)  # what ``next`` may list
 SPAMMY = {"casino", "viagra", "lottery", "winner", "crypto", "bitcoin", "free", "cheap", "click"}
 
 
@@ -36,6 +40,8 @@ class Behaviour:
     failure_rate: float = 0.0
     failures: tuple[str, ...] = FAILURES
     hang: float = 30.0
+    next: tuple[str, ...] = ()  # the next answers, in order, before the random ones
+    retry_after: float = 1.0  # seconds, in a 429's Retry-After header
 
 
 def spam_score(text: str) -> float:
@@ -59,6 +65,10 @@ class _Server(ThreadingHTTPServer):
     def next_failure(self) -> str | None:
         with self.lock:
             self.requests += 1
+            if self.behaviour.next:
+                answer, *rest = self.behaviour.next
+                self.behaviour = replace(self.behaviour, next=tuple(rest))
+                return None if answer == "ok" else answer
             if self.random.random() >= self.behaviour.failure_rate:
                 return None
             return self.random.choice(self.behaviour.failures)
@@ -96,7 +106,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _score(self, text: str) -> None:
         behaviour, failure = self.server.behaviour, self.server.next_failure()
         time.sleep(behaviour.hang if failure == "timeout" else behaviour.latency)
-        if failure == "error":
+        if failure == "429":
+            retry_after = {"Retry-After": f"{behaviour.retry_after:g}"}
+            self._send(429, {"error": "too many requests"}, retry_after)
+        elif failure == "error":
             self._send(500, {"error": "internal server error"})
         elif failure == "garbage":
             self._send_raw(200, b"<html>upstream proxy error</html>", "text/html")
@@ -110,12 +123,18 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return None
 
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        self._send_raw(status, json.dumps(payload).encode(), "application/json")
+    def _send(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)
 
-    def _send_raw(self, status: int, body: bytes, content_type: str) -> None:
+    def _send_raw(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         try:
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -129,6 +148,8 @@ CONTROL_HELP = {
     "failure_rate": "a number from 0 to 1",
     "failures": f"a list of {', '.join(FAILURES)}",
     "hang": "seconds (a number, 0 or more)",
+    "next": f"a list of the next answers, each one of {', '.join(SCRIPTED)}",
+    "retry_after": "seconds (a number, 0 or more)",
 }
 
 
@@ -137,7 +158,7 @@ def changed_behaviour(behaviour: Behaviour, changes: dict[str, Any]) -> Behaviou
     unknown = sorted(set(changes) - set(CONTROL_HELP))
     if unknown:
         raise ValueError(f"unknown setting {', '.join(unknown)}")
-    for name in ("latency", "failure_rate", "hang"):
+    for name in ("latency", "failure_rate", "hang", "retry_after"):
         value = changes.get(name, 0)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ValueError(f"{name} must be {CONTROL_HELP[name]}")
@@ -146,13 +167,15 @@ def changed_behaviour(behaviour: Behaviour, changes: dict[str, Any]) -> Behaviou
     failures = changes.get("failures", list(FAILURES))
     if not isinstance(failures, list) or not failures or not set(failures) <= set(FAILURES):
         raise ValueError(f"failures must be {CONTROL_HELP['failures']}")
-    if "failures" in changes:
-        changes = {**changes, "failures": tuple(failures)}
-    return replace(behaviour, **changes)
+    answers = changes.get("next", [])
+    if not isinstance(answers, list) or not set(answers) <= set(SCRIPTED):
+        raise ValueError(f"next must be {CONTROL_HELP['next']}")
+    lists = {name: tuple(changes[name]) for name in ("failures", "next") if name in changes}
+    return replace(behaviour, **{**changes, **lists})
 
 
 def _behaviour_json(behaviour: Behaviour) -> dict[str, Any]:
-    return {**asdict(behaviour), "failures": list(behaviour.failures)}
+    return {**asdict(behaviour), "failures": list(behaviour.failures), "next": list(behaviour.next)}
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 
 import PIL.Image
 from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, event
 from werkzeug.test import TestResponse
 
 from blog_app.outside.outbox import Outbox
@@ -94,3 +95,21 @@ def mail_in_outbox(outbox_dir: Path, address: str, subject: str) -> str:
     message["From"], message["To"], message["Subject"] = "blog@localhost", address, subject
     message.set_content("A comment.")
     return Outbox(outbox_dir).store(message.as_bytes())
+
+
+def deleted_per_transaction(engine: Engine, table: str) -> list[int]:
+    """From now on, how many rows of ``table`` each committed transaction on ``engine``
+    removed, in order (transactions that removed none are left out). Counted just before each
+    commit, so it holds however the rows went: ORM, bulk DELETE, RETURNING or executemany."""
+    committed: list[int] = []
+    with engine.connect() as connection:
+        before = [connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()]
+
+    @event.listens_for(engine, "commit")
+    def count(connection: Connection) -> None:
+        now = connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
+        if now < before[0]:
+            committed.append(before[0] - now)
+        before[0] = now
+
+    return committed

@@ -6,10 +6,13 @@ import time
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy.orm import Session as DbSession
 
+from blog_app.db import engine
 from blog_app.models import Article, Author, Comment, CommentStatus, Session
 from blog_app.models._time import utcnow
+from tests.blog_app.helpers import deleted_per_transaction
 
 DAY = timedelta(days=1)
 
@@ -50,6 +53,19 @@ def test_expire_old_deletes_only_sessions_unseen_for_the_lifetime(
     db.commit()
     assert [s.last_seen_at > utcnow() - DAY for s in db.query(Session)] == [True]
     assert Session.expire_old(db, DAY) == 0
+
+
+def test_expire_old_deletes_a_batch_per_transaction(
+    db: DbSession, author: Author, app: Flask
+) -> None:
+    for age in (2, 2, 2, 2, 2, 0):
+        session, _token = Session.start(db, author)
+        session.last_seen_at = utcnow() - age * DAY
+    db.commit()
+    per_transaction = deleted_per_transaction(engine(app), "sessions")
+    assert Session.expire_old(db, DAY, batch=2) == 5
+    assert per_transaction == [2, 2, 1]  # each batch committed before the next one starts
+    assert [s.last_seen_at > utcnow() - DAY for s in db.query(Session)] == [True]
 
 
 def test_an_article_is_a_draft_until_published(db: DbSession, author: Author) -> None:
@@ -139,3 +155,16 @@ def test_deleting_an_author_deletes_their_articles_and_comments(
     db.delete(author)
     db.commit()
     assert Article.count(db) == 0 and Comment.total_word_count(db) == 0
+
+
+def test_a_comment_is_decided_once(db: DbSession, author: Author) -> None:
+    article = Article(author=author, title="T", body="b")
+    comment = Comment(article=article, author_name="Grace", body="hi")
+    db.add(comment)
+    db.commit()
+    assert Comment.decide(db, comment.id, CommentStatus.PUBLISHED, 0.1)
+    assert not Comment.decide(db, comment.id, CommentStatus.HELD, 0.9)  # a second run: no say
+    db.commit()
+    db.refresh(comment)
+    assert (comment.status, comment.spam_score) == (CommentStatus.PUBLISHED, 0.1)
+    assert not Comment.decide(db, 404, CommentStatus.HELD)

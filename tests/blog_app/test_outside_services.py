@@ -15,7 +15,7 @@ from blog_app.models import Comment, CommentStatus
 from blog_app.outside.api_standin import ApiStandin, spam_score
 from blog_app.outside.outbox import Outbox
 from blog_app.outside.smtp_sink import SmtpSink
-from blog_app.services.errors import MailError, OutsideServiceError, SpamCheckError
+from blog_app.services.errors import MailError, OutsideServiceError, SpamApiBusy, SpamCheckError
 from blog_app.services.mailer import Mailer
 from blog_app.services.spam_check import SpamCheck
 from jobs.local_redis import free_port
@@ -91,7 +91,8 @@ def test_the_stand_in_can_be_reconfigured_over_http(api: ApiStandin) -> None:
 @pytest.mark.parametrize(
     "changes",
     [{"speed": 1}, {"latency": "fast"}, {"latency": -1}, {"failure_rate": 2},
-     {"failures": ["explode"]}, {"failures": "timeout"}, {"hang": True}],
+     {"failures": ["explode"]}, {"failures": "timeout"}, {"hang": True}, {"next": "ok"},
+     {"next": ["ok", "explode"]}, {"retry_after": -1}],
     ids=repr,
 )  # fmt: skip
 def test_the_stand_in_answers_400_with_what_its_control_accepts(
@@ -100,7 +101,9 @@ def test_the_stand_in_answers_400_with_what_its_control_accepts(
     before = requests.post(f"{api.url}/_control", json={}, timeout=2).json()
     answer = requests.post(f"{api.url}/_control", json=changes, timeout=2)
     assert answer.status_code == 400
-    assert set(answer.json()["accepts"]) == {"latency", "failure_rate", "failures", "hang"}
+    assert set(answer.json()["accepts"]) == {
+        "latency", "failure_rate", "failures", "hang", "next", "retry_after"
+    }  # fmt: skip
     assert requests.post(f"{api.url}/_control", json={}, timeout=2).json() == before
 
 
@@ -134,3 +137,27 @@ def test_the_outbox_refuses_names_that_are_not_its_own(tmp_path: Path) -> None:
     assert outbox.find(name) is not None
     assert outbox.find("../etc/passwd") is None and outbox.find("1-zzzzzzzz.eml") is None
     assert json.dumps([m.subject for m in outbox.messages()]) == '["Hello"]'
+
+
+def test_the_stand_in_gives_the_next_answers_it_is_told_then_scores_again(
+    api: ApiStandin,
+) -> None:
+    control = {"latency": 0.0, "next": ["error", "429", "ok", "garbage"], "retry_after": 7}
+    assert requests.post(f"{api.url}/_control", json=control, timeout=2).json()["next"] == [
+        "error", "429", "ok", "garbage"
+    ]  # fmt: skip
+    answers = [
+        requests.post(f"{api.url}/v1/score", json={"text": "hi"}, timeout=2) for _ in "12345"
+    ]
+    assert [a.status_code for a in answers] == [500, 429, 200, 200, 200]
+    assert answers[1].headers["Retry-After"] == "7"
+    assert "score" in answers[2].json() and "score" in answers[4].json()
+    assert answers[3].text.startswith("<html>")
+    assert requests.post(f"{api.url}/_control", json={}, timeout=2).json()["next"] == []
+
+
+def test_a_429_is_a_busy_api_with_the_seconds_its_retry_after_asks_for(api: ApiStandin) -> None:
+    api.configure(latency=0.0, next=("429",), retry_after=42.0)
+    with pytest.raises(SpamApiBusy, match="come back in 42 s") as raised:
+        _check(api).score("hello")
+    assert raised.value.retry_after == 42.0

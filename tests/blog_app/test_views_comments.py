@@ -1,8 +1,12 @@
-"""Posting a comment: saved, scored by the spam API stand-in and mailed to the author through
-the SMTP sink, all inside the request; and what happens when the outside world fails."""
+"""Posting a comment: saved and mailed to the author through the SMTP sink inside the request,
+then scored by the spam API stand-in in a CheckSpam job (chapter 4); and what happens when the
+outside world fails."""
 
 from __future__ import annotations
 
+import json
+
+import redis
 from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
@@ -12,6 +16,7 @@ from blog_app.models import Article, Author, Comment, CommentStatus
 from blog_app.outside.api_standin import ApiStandin
 from blog_app.outside.smtp_sink import SmtpSink
 from jobs.local_redis import free_port
+from jobs.testing import drain
 from tests.blog_app.helpers import Browser
 
 
@@ -30,14 +35,26 @@ def _comment(web: Browser, article: Article, body: str, name: str = "Grace") -> 
     return web.text(page)
 
 
-def test_a_comment_is_checked_published_and_mailed_to_the_author(
-    web: Browser, db: DbSession, author: Author, smtp_sink: SmtpSink
+def _check_spam(app: Flask, db: DbSession) -> None:
+    """Run the CheckSpam jobs waiting, as a worker would."""
+    with app.app_context():
+        drain(["spam"], ["blog_app.jobs"])
+    db.expire_all()
+
+
+def test_a_comment_waits_for_its_check_is_mailed_then_published(
+    app: Flask, web: Browser, db: DbSession, author: Author, smtp_sink: SmtpSink, raw: redis.Redis
 ) -> None:
     article = _article(db, author)
     page = _comment(web, article, "A clear explanation, thank you.")
-    assert "your comment is published" in page and "A clear explanation" in page
+    assert "waits to be checked" in page and "A clear explanation" not in page
     comment = db.scalars(select(Comment)).one()
+    assert comment.status is CommentStatus.PENDING and comment.spam_score is None
+    [job] = [json.loads(job) for job in raw.lrange("resque:queue:spam", 0, -1)]
+    assert (job["class"], job["args"]) == ("blog_app.jobs.CheckSpam", [comment.id])
+    _check_spam(app, db)
     assert comment.status is CommentStatus.PUBLISHED and comment.spam_score is not None
+    assert "A clear explanation" in web.text(f"/articles/{article.id}")
     [mail] = smtp_sink.outbox.messages()
     assert mail.to == author.email and "On queues" in mail.subject
     assert "A clear explanation" in mail.body
@@ -48,20 +65,33 @@ def test_spam_is_held_and_hidden_from_visitors_but_not_from_the_author(
 ) -> None:
     article = _article(db, author)
     visitor = Browser(app.test_client())
-    page = _comment(visitor, article, "cheap casino viagra http://spam.example", name="Spammer")
-    assert "held for the author" in page and "Spammer" not in page.split("Comments")[1]
+    _comment(visitor, article, "cheap casino viagra http://spam.example", name="Spammer")
+    _check_spam(app, db)
+    page = visitor.text(f"/articles/{article.id}")
+    assert "Spammer" not in page.split("Comments")[1]
     assert db.scalars(select(Comment)).one().status is CommentStatus.HELD
     assert "Spammer" in logged_in.text(f"/articles/{article.id}")
 
 
-def test_when_the_api_fails_the_comment_stays_pending_and_the_mail_still_goes(
-    web: Browser, db: DbSession, author: Author, spam_api: ApiStandin, smtp_sink: SmtpSink
+def test_when_the_api_fails_the_comment_stays_pending_its_check_retries_and_the_mail_goes(
+    app: Flask,
+    web: Browser,
+    db: DbSession,
+    author: Author,
+    spam_api: ApiStandin,
+    smtp_sink: SmtpSink,
+    raw: redis.Redis,
 ) -> None:
     spam_api.configure(failure_rate=1.0, failures=("error",))
     page = _comment(web, _article(db, author), "Hello")
-    assert "waits to be checked" in page and "answered HTTP 500" in page
-    assert db.scalars(select(Comment)).one().status is CommentStatus.PENDING
+    assert "waits to be checked" in page and "something outside failed" not in page
     assert len(smtp_sink.outbox.names()) == 1
+    _check_spam(app, db)
+    assert db.scalars(select(Comment)).one().status is CommentStatus.PENDING
+    [member] = raw.zrange("resque:jobs:retries", 0, -1)
+    queue, payload = json.loads(member)  # a retry waits as [queue, payload]
+    retry = json.loads(payload)
+    assert (queue, retry["retry_count"]) == ("spam", 1) and "HTTP 500" in retry["error"]
 
 
 def test_when_the_mail_server_is_down_the_comment_is_still_saved(
@@ -71,7 +101,7 @@ def test_when_the_mail_server_is_down_the_comment_is_still_saved(
     web = Browser(create_app(config).test_client())
     page = _comment(web, _article(db, author), "Hello")
     assert "could not reach the SMTP server" in page
-    assert db.scalars(select(Comment)).one().status is CommentStatus.PUBLISHED
+    assert db.scalars(select(Comment)).one().status is CommentStatus.PENDING
 
 
 def test_an_empty_comment_shows_validation_messages(
@@ -107,7 +137,7 @@ def test_a_title_with_a_line_break_cannot_break_commenting(
     db.commit()
     _comment(web, article, "Still works.")
     db.expire_all()
-    assert db.scalars(select(Comment)).one().status is CommentStatus.PUBLISHED
+    assert db.scalars(select(Comment)).one().status is CommentStatus.PENDING
     [mail] = smtp_sink.outbox.messages()
     assert mail.subject == "New comment on “Hi Bcc: victim@example.com”"
     headers = (smtp_sink.outbox.directory / mail.name).read_bytes().split(b"\r\n\r\n")[0]
