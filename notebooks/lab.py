@@ -19,6 +19,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -39,7 +40,6 @@ from jobs.settings import Settings
 from jobs.store import Store
 from jobs.store.keys import Keys
 from jobs.store.scripts import LUA_DIR, lua_source
-from jobs.supervisor import worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES_VARIABLE = "NOTEBOOK_FIGURES"  # where save() writes; make notebooks sets it
@@ -116,7 +116,9 @@ class Lab:
         self, queues: Sequence[str], count: int = 1, threads: int = 1, fork: bool = True
     ) -> Workers:
         """Start ``count`` worker processes on ``queues`` and wait until each has registered."""
-        command = worker_command(queues, [JOB_MODULE], threads=threads, fork=fork, interval=1)
+        command = [sys.executable, "-m", "jobs", "work", "--queue", ",".join(queues)]
+        command += ["--threads", str(threads), "--interval", "1", "--import", JOB_MODULE]
+        command += ["--fork" if fork else "--no-fork"]
         environment = {
             **os.environ,
             "REDIS_URL": self.redis(),
