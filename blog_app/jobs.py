@@ -16,14 +16,16 @@ import functools
 from flask import Flask, current_app, has_app_context
 
 import jobs.hooks
-from blog_app.db import engine, open_session
+from blog_app.config import BlogConfig
+from blog_app.db import app_for_jobs, engine, open_session
 from blog_app.models import Article, Image
 
 
 def blog() -> Flask:
     """The blog a job works on: the one handling the request when a test runs the job inline
     (``jobs.testing.inline()``), else one built from the environment, as the web server
-    builds its own, so that both use the same database and uploads."""
+    builds its own, so that both use the same database and uploads (without the pages: see
+    :func:`blog_app.db.app_for_jobs`)."""
     if has_app_context():
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         return app
@@ -32,10 +34,7 @@ def blog() -> Flask:
 
 @functools.cache
 def _worker_blog() -> Flask:
-    from blog_app import create_app  # here, not at the top: the blog imports this module
-    from blog_app.config import BlogConfig
-
-    return create_app(BlogConfig.from_env())
+    return app_for_jobs(BlogConfig.from_env())
 
 
 @jobs.hooks.before_first_fork

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from jobs.hooks import EnqueueCall, Hooks, default_hooks
-from jobs.job import class_name_of, queue_of
+from jobs.job_class import class_name_of, queue_of
 from jobs.payload import JobNotFound, Payload, PayloadError, encode
 from jobs.settings import Settings
 from jobs.status import JobStatus

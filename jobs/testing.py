@@ -37,7 +37,7 @@ from jobs.client import (
 )
 from jobs.fetch import Fetcher
 from jobs.hooks import DontPerform, EnqueueCall, Hooks, JobCall, default_hooks
-from jobs.job import class_name_of, perform_callable, queue_of
+from jobs.job_class import class_name_of, perform_callable, queue_of
 from jobs.job_loader import JobLoader
 from jobs.local_redis import PrivateRedis
 from jobs.payload import encode

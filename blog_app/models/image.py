@@ -22,8 +22,8 @@ import PIL.Image
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from blog_app.db import Base
 from blog_app.models._time import utcnow
+from blog_app.models.base import Base
 
 if TYPE_CHECKING:
     from blog_app.models.article import Article

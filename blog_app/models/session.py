@@ -15,9 +15,9 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm import Session as DbSession
 
-from blog_app.db import Base
 from blog_app.models._time import utcnow
 from blog_app.models.author import Author
+from blog_app.models.base import Base
 
 
 def _digest(token: str) -> str:

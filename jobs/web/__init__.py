@@ -13,7 +13,8 @@ Two ways to run it:
 
 The modules, from the outside in: :mod:`~jobs.web.blueprint` (mounting),
 :mod:`~jobs.web.security` and :mod:`~jobs.web.auth` (who may do what),
-:mod:`~jobs.web.views` and :mod:`~jobs.web.actions` (pages and buttons),
+:mod:`~jobs.web.views` and :mod:`~jobs.web.actions` (pages and buttons, sharing one
+:mod:`~jobs.web.monitor`),
 :mod:`~jobs.web.readmodel`, :mod:`~jobs.web.worker_rows`, :mod:`~jobs.web.failed_list`,
 :mod:`~jobs.web.schedule` (what the pages show, read through the queue's store, in batches
 by :mod:`~jobs.store.monitor`), :mod:`~jobs.web.names` (a link for every queue, whatever its
