@@ -26,7 +26,7 @@ from jobs.job_loader import JobLoader
 from jobs.local_redis import find_redis_cli
 from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import Settings
-from jobs.store import RedisUnavailable, Store, redact
+from jobs.store import RedisUnavailable, open_store, redact
 from jobs.supervisor import Supervisor
 from jobs.worker import Worker
 
@@ -166,7 +166,7 @@ def work(
 
     def run_worker() -> None:
         Worker(
-            Store(url, settings.namespace),  # made here: each worker process its own connection
+            open_store(url, settings.namespace),  # here: each worker process its own connection
             settings, queues, loader,
             threads=threads, fork_per_job=fork, interval=interval,
             shutdown_timeout=shutdown_timeout,
@@ -200,7 +200,7 @@ def _read_schedule(schedule_file: str, loader: JobLoader) -> Schedule:
 def _redis_url_that_answers(settings: Settings) -> str:
     url = settings.resolved_redis_url()
     try:
-        Store(url, settings.namespace).ping()
+        open_store(url, settings.namespace).ping()
     except RedisUnavailable as error:
         raise click.ClickException(str(error)) from error
     return url
@@ -279,7 +279,7 @@ def scheduler(imports: str, schedule_file: str, verbose: bool) -> None:
         raise click.UsageError(NO_IMPORT_HELP.replace("work", "scheduler", 1))
     settings = Settings.from_env()
     schedule = _read_schedule(schedule_file, _load_job_modules(modules))
-    store = Store(settings.resolved_redis_url(), settings.namespace)
+    store = open_store(settings.resolved_redis_url(), settings.namespace)
     store.ping()
     run_standalone(Scheduler(store, settings, schedule), store)
 

@@ -125,3 +125,32 @@ def test_the_circle_finder_sees_imports_inside_functions_and_for_types(tmp_path:
     modules = {"jobs.client", "jobs.job", "jobs.web", "jobs.web.blueprint"}
     found = set(imports_of("jobs.job", path, modules))
     assert found == {("jobs.client", False), ("jobs.web.blueprint", True)}
+
+
+# Code outside the store: the queue's other modules, the blog, the chapters and the benchmarks.
+# (The store's own tests, under tests/, read its modules directly: that is what they test.)
+OUTSIDE_THE_STORE = ("jobs", "blog_app", "chapters", "bench")
+
+
+def reaches_inside(name: str, path: Path) -> list[str]:
+    """The modules inside ``jobs/store/`` that ``path`` imports, past its ``__init__``."""
+    inside = {module_name(p) for p in (ROOT / "jobs" / "store").rglob("*.py")} - {"jobs.store"}
+    return sorted({target for target, _ in imports_of(name, path, inside)})
+
+
+def test_outside_the_store_only_what_jobs_store_exports() -> None:
+    found = {
+        module_name(path): reaches_inside(module_name(path), path)
+        for folder in OUTSIDE_THE_STORE
+        for path in (ROOT / folder).rglob("*.py")
+        if not path.is_relative_to(ROOT / "jobs" / "store")
+    }
+    assert {name: inside for name, inside in found.items() if inside} == {}
+
+
+def test_the_store_check_sees_a_reach_inside(tmp_path: Path) -> None:
+    path = tmp_path / "worker.py"
+    path.write_text("def f():\n    from jobs.store.queues import SCHEDULER_WAKEUP\n")
+    assert reaches_inside("jobs.worker", path) == ["jobs.store.queues"]
+    path.write_text("from jobs.store import Store, keys\n")
+    assert reaches_inside("jobs.worker", path) == ["jobs.store.keys"]

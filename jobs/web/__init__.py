@@ -4,7 +4,9 @@ Two ways to run it:
 
 - in your Flask app, at any URL prefix, letting in whom your app decides::
 
+      from jobs.store import open_store
       from jobs.web import create_blueprint
+      store = open_store(os.environ["REDIS_URL"], namespace="resque")
       app.register_blueprint(create_blueprint(store, authorize=is_author), url_prefix="/jobs")
 
 - on its own: ``python -m jobs web --port 5678`` (basic auth from ``JOBS_WEB_USER`` and

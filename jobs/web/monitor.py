@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobs.store import Store
-from jobs.store.browse import KeyBrowser
+from jobs.store import KeyBrowser, Store
 from jobs.web.readmodel import ReadModel
 
 
@@ -22,4 +21,4 @@ class Monitor:
 
     @classmethod
     def for_store(cls, store: Store, read_only: bool) -> Monitor:
-        return cls(store, ReadModel(store), KeyBrowser(store.client), read_only)
+        return cls(store, ReadModel(store), store.browser, read_only)
