@@ -11,6 +11,9 @@ COUNT ?= 1
 VERBOSE ?= 1
 JOBS_IMPORT ?= blog_app.jobs,jobs.demo
 export JOBS_IMPORT
+# Every target here is the workshop's own: without REDIS_URL, it may start the project's Redis
+# (var/redis). A library user's process never does that by itself (see jobs/settings.py).
+export JOBS_LOCAL_REDIS ?= 1
 
 .DEFAULT_GOAL := help
 PORT ?= 5000

@@ -1,9 +1,12 @@
-"""The database: SQLAlchemy's declarative base, an engine per app, a session per request.
+"""The database: the schema, an engine per app, a session per request.
 
 Views get the request's session from :func:`get_db`; jobs and commands open their own with
-:func:`open_session`. :func:`create_schema` also notices a dev database made by older models
-(:func:`missing_columns`) and rebuilds it (:func:`rebuild_if_schema_changed`). Models never open
-sessions themselves: whoever calls them decides where the transaction begins and ends.
+:func:`open_session` (a worker on the app :func:`app_for_jobs` makes: settings and database,
+no pages). The models' base class lives with them (:mod:`blog_app.models.base`), so the models
+never import this module. :func:`create_schema` also notices a dev database made by older
+models (:func:`missing_columns`) and rebuilds it (:func:`rebuild_if_schema_changed`). Models
+never open sessions themselves: whoever calls them decides where the transaction begins and
+ends.
 """
 
 from __future__ import annotations
@@ -17,14 +20,13 @@ import click
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from blog_app.config import BlogConfig
+from blog_app.models import Base  # importing the models puts every table on Base.metadata
 
 EXTENSION = "blog_db"
 SCHEMA_REBUILT = "The blog's schema changed: rebuilt the dev database."
-
-
-class Base(DeclarativeBase):
-    """Every model's base class; ``Base.metadata`` is the schema."""
 
 
 def make_engine(database_url: str) -> Engine:
@@ -50,6 +52,16 @@ def init_app(app: Flask, database_url: str) -> None:
     engine = make_engine(database_url)
     app.extensions[EXTENSION] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_db)
+
+
+def app_for_jobs(config: BlogConfig) -> Flask:
+    """The blog as a worker needs it: its settings and its database, none of its pages. Jobs
+    call models, never views, so a worker has no use for them (and the job module, which the
+    views import to enqueue, need not import the views back)."""
+    app = Flask("blog_app")
+    app.config.update(TESTING=config.testing, BLOG=config)
+    init_app(app, config.database_url)
+    return app
 
 
 def session_factory(app: Flask | None = None) -> sessionmaker[Session]:
@@ -97,8 +109,6 @@ def missing_columns(bound: Engine) -> list[str]:
     exists without a column (``authors.is_admin``, say, in a database made before that column
     was added) is what ``create_all`` cannot repair: it never alters a table.
     """
-    from blog_app import models  # noqa: F401  (registers the tables on Base.metadata)
-
     inspector = inspect(bound)
     existing = set(inspector.get_table_names())
     missing: list[str] = []
@@ -134,6 +144,4 @@ def rebuild_if_schema_changed(app: Flask) -> bool:
 
 
 def drop_schema(app: Flask) -> None:
-    from blog_app import models  # noqa: F401
-
     Base.metadata.drop_all(engine(app))

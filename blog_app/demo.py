@@ -39,7 +39,7 @@ from blog_app.models import Author
 from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan
 from jobs.local_redis import free_port, port_is_free
 from jobs.project_redis import ProjectRedis, default_var_dir
-from jobs.settings import Settings
+from jobs.settings import LOCAL_REDIS_SWITCH, Settings
 from jobs.supervisor import start_workers, stop_workers
 
 HOST = "127.0.0.1"
@@ -220,6 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--articles", type=int, default=20)
     parser.add_argument("--comments", type=int, default=100)
     options = parser.parse_args(argv)
+    # The workshop's own command: it may start the project's Redis (see jobs.settings), and so
+    # may the blog it serves, whose enqueues look the URL up again.
+    os.environ.setdefault(LOCAL_REDIS_SWITCH, "1")
     if options.action == "reset":
         reset()
         return

@@ -20,7 +20,8 @@ from flask import Flask, current_app, has_app_context
 
 import jobs.hooks
 import jobs.schedule
-from blog_app.db import engine, open_session, session_factory
+from blog_app.config import BlogConfig
+from blog_app.db import app_for_jobs, engine, open_session, session_factory
 from blog_app.models import Article, Comment, CommentStatus, Image, Session
 from blog_app.services.errors import SpamApiBusy, SpamCheckError
 from blog_app.services.spam_check import SpamCheck
@@ -29,7 +30,8 @@ from blog_app.services.spam_check import SpamCheck
 def blog() -> Flask:
     """The blog a job works on: the one handling the request when a test runs the job inline
     (``jobs.testing.inline()``), else one built from the environment, as the web server
-    builds its own, so that both use the same database and uploads."""
+    builds its own, so that both use the same database and uploads (without the pages: see
+    :func:`blog_app.db.app_for_jobs`)."""
     if has_app_context():
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         return app
@@ -38,10 +40,7 @@ def blog() -> Flask:
 
 @functools.cache
 def _worker_blog() -> Flask:
-    from blog_app import create_app  # here, not at the top: the blog imports this module
-    from blog_app.config import BlogConfig
-
-    return create_app(BlogConfig.from_env())
+    return app_for_jobs(BlogConfig.from_env())
 
 
 @jobs.hooks.before_first_fork

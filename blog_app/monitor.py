@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, render_template
 from blog_app.config import BlogConfig
 from blog_app.views.auth import require_admin
 from jobs.project_redis import ProjectRedis, default_var_dir
-from jobs.store import Store
+from jobs.store import open_store
 from jobs.web import create_blueprint
 
 URL_PREFIX = "/jobs"
@@ -28,7 +28,7 @@ def mount(app: Flask, config: BlogConfig) -> None:
         app.register_blueprint(_without_redis(), url_prefix=URL_PREFIX)
         return
     monitor = create_blueprint(
-        Store(url, config.jobs_namespace),
+        open_store(url, config.jobs_namespace),
         # A redirect to the login page for visitors, a 403 for other authors, True for admins.
         authorize=lambda: require_admin() or True,
         back_link=("the blog", "/"),

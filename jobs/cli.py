@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 from jobs.job_loader import JobLoader
 from jobs.local_redis import find_redis_cli
 from jobs.project_redis import ProjectRedis, default_var_dir
-from jobs.settings import Settings
-from jobs.store import RedisUnavailable, Store, redact
+from jobs.settings import RedisNotConfigured, Settings
+from jobs.store import RedisUnavailable, open_store, redact
 from jobs.supervisor import Supervisor
 from jobs.worker import Worker
 
@@ -166,7 +166,7 @@ def work(
 
     def run_worker() -> None:
         Worker(
-            Store(url, settings.namespace),  # made here: each worker process its own connection
+            open_store(url, settings.namespace),  # here: each worker process its own connection
             settings, queues, loader,
             threads=threads, fork_per_job=fork, interval=interval,
             shutdown_timeout=shutdown_timeout,
@@ -197,10 +197,23 @@ def _read_schedule(schedule_file: str, loader: JobLoader) -> Schedule:
         raise click.ClickException(str(error)) from error
 
 
-def _redis_url_that_answers(settings: Settings) -> str:
-    url = settings.resolved_redis_url()
+def _resolved_redis_url(settings: Settings) -> str:
     try:
-        Store(url, settings.namespace).ping()
+        return settings.resolved_redis_url()
+    except RedisNotConfigured as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _workshop_settings() -> Settings:
+    """The settings of the workshop's own Redis commands: these may start the project's Redis
+    (``JOBS_LOCAL_REDIS=1``, see :mod:`jobs.settings`)."""
+    return replace(Settings.from_env(), local_redis=True)
+
+
+def _redis_url_that_answers(settings: Settings) -> str:
+    url = _resolved_redis_url(settings)
+    try:
+        open_store(url, settings.namespace).ping()
     except RedisUnavailable as error:
         raise click.ClickException(str(error)) from error
     return url
@@ -228,14 +241,14 @@ def redis_stop() -> None:
 @redis.command("url")
 def redis_url() -> None:
     """Print the Redis URL every command uses (REDIS_URL, or the project's own)."""
-    click.echo(redact(Settings.from_env().resolved_redis_url()))
+    click.echo(redact(_workshop_settings().resolved_redis_url()))
 
 
 @redis.command("cli", context_settings={"ignore_unknown_options": True})
 @click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
 def redis_cli(arguments: tuple[str, ...]) -> None:
     """Open redis-cli on the Redis every command uses."""
-    url = Settings.from_env().resolved_redis_url()
+    url = _workshop_settings().resolved_redis_url()
     os.execv(find_redis_cli(), ["redis-cli", "-u", url, *arguments])
 
 
@@ -260,7 +273,7 @@ def web(host: str, port: int, read_only: bool) -> None:
 
     try:
         serve(host, port, read_only, os.environ)
-    except AuthSetupError as error:
+    except (AuthSetupError, RedisNotConfigured) as error:
         raise click.ClickException(str(error)) from error
 
 
@@ -279,7 +292,7 @@ def scheduler(imports: str, schedule_file: str, verbose: bool) -> None:
         raise click.UsageError(NO_IMPORT_HELP.replace("work", "scheduler", 1))
     settings = Settings.from_env()
     schedule = _read_schedule(schedule_file, _load_job_modules(modules))
-    store = Store(settings.resolved_redis_url(), settings.namespace)
+    store = open_store(_resolved_redis_url(settings), settings.namespace)
     store.ping()
     run_standalone(Scheduler(store, settings, schedule), store)
 

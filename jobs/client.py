@@ -20,11 +20,11 @@ from datetime import datetime
 from typing import Any
 
 from jobs.hooks import EnqueueCall, Hooks, default_hooks
-from jobs.job import class_name_of, queue_of
+from jobs.job_class import class_name_of, queue_of
 from jobs.payload import JobNotFound, Payload, PayloadError, encode
 from jobs.settings import Settings
 from jobs.status import JobStatus
-from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store, redact
+from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store, open_store, redact
 from jobs.waiting import RecurringState, WaitingJobs, recurring_states, unix_seconds
 
 # Resque splits worker ids ("host:pid:queue1,queue2") on ':' and ','.
@@ -54,7 +54,7 @@ class Client:
     @classmethod
     def from_env(cls, settings: Settings | None = None) -> Client:
         settings = settings or Settings.from_env()
-        return cls(Store(settings.resolved_redis_url(), settings.namespace), settings)
+        return cls(open_store(settings.resolved_redis_url(), settings.namespace), settings)
 
     def enqueue(self, job_class: type, *args: Any) -> str | None:
         """Put a job on its class's queue. Returns the job's id (None if a hook vetoed it)."""

@@ -20,7 +20,7 @@ from types import FrameType
 from jobs.client import Client
 from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import Settings
-from jobs.store import Store
+from jobs.store import Store, open_store
 from jobs.supervisor import start_workers, stop_workers
 
 
@@ -109,7 +109,7 @@ def run_demo(rate: float, duration: float | None = None) -> None:
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     settings = Settings.from_env()
     url, started_redis = _redis_url(settings)
-    client = Client(Store(url, settings.namespace), settings)
+    client = Client(open_store(url, settings.namespace), settings)
     print(f"Redis: {url}  (look inside: make redis-cli, then LRANGE resque:queue:sleep 0 -1)")
     workers = _start_workers(url)
     print("Two workers on queues sleep,demo. Enqueueing demo jobs; Ctrl-C stops everything.\n")

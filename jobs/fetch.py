@@ -23,8 +23,7 @@ from typing import Any, BinaryIO
 from jobs.failures import failure_record
 from jobs.payload import Payload
 from jobs.settings import Settings
-from jobs.store import Store, entry_parts
-from jobs.store.scripts import RequeueOutcome, RequeueReason
+from jobs.store import RequeueOutcome, RequeueReason, Store, entry_parts
 
 WORKER_DIED = "WorkerDied"
 # A worker thread takes as many jobs at a time as it expects to finish in BATCH_SECONDS, going

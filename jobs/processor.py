@@ -19,7 +19,7 @@ from typing import Any
 from jobs.failures import describe_exception
 from jobs.fetch import Delivery
 from jobs.hooks import DontPerform, Hooks, JobCall, class_hooks
-from jobs.job import perform_callable
+from jobs.job_class import perform_callable
 from jobs.job_loader import JobClassError, JobLoader
 from jobs.payload import Payload, PayloadError
 from jobs.retries import RetryAt, decide, retried_so_far

@@ -24,8 +24,7 @@ from collections.abc import Callable
 from jobs.fetch import requeue_entry
 from jobs.registry import WorkerId
 from jobs.settings import Settings
-from jobs.store import Store
-from jobs.store.scripts import RequeueReason
+from jobs.store import RequeueReason, Store
 
 log = logging.getLogger("jobs.recovery")
 

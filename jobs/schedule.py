@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from jobs.arguments import check_arguments
-from jobs.job import class_name_of, queue_of
+from jobs.job_class import class_name_of, queue_of
 
 
 class ScheduleError(ValueError):

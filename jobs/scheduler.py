@@ -33,8 +33,7 @@ from jobs.job_loader import JobLoader
 from jobs.payload import encode
 from jobs.schedule import Schedule, default_schedule
 from jobs.settings import Settings
-from jobs.store import CONNECTION_ERRORS, Store, WakeupSubscription
-from jobs.store.scheduled import MOVE_BATCH, SetName
+from jobs.store import CONNECTION_ERRORS, MOVE_BATCH, SetName, Store, WakeupSubscription
 
 log = logging.getLogger("jobs.scheduler")
 MAX_SLEEP = 1.0  # seconds: a job is on its queue within this of its time, even if a wake-up is lost

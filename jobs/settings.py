@@ -3,8 +3,11 @@
 =============================  ==========  ==================================================
 variable                       default     meaning
 =============================  ==========  ==================================================
-``REDIS_URL``                  (none)      the Redis to use; unset: the project's own (see
-                                           :mod:`jobs.local_redis`), started on first use
+``REDIS_URL``                  (none)      the Redis to use (required, unless
+                                           ``JOBS_LOCAL_REDIS=1``)
+``JOBS_LOCAL_REDIS``           (unset)     1: without ``REDIS_URL``, use the project's own
+                                           Redis (:mod:`jobs.project_redis`), starting it
+                                           if needed. The workshop's commands set it
 ``JOBS_NAMESPACE``             ``resque``  prefix of every key (Resque's default)
 ``JOBS_MAX_PAYLOAD_BYTES``     524288      a job bigger than this is refused at enqueue: pass
                                            ids, not data
@@ -25,6 +28,12 @@ variable                       default     meaning
 ``JOBS_SCHEDULE``              (none)      a TOML file of recurring schedules (see
                                            :mod:`jobs.schedule`)
 =============================  ==========  ==================================================
+
+**Who starts a local Redis.** Only the workshop's own commands: the Makefile, ``python -m
+jobs redis`` and ``demo``, the blog's demo, the tests. They say so with ``JOBS_LOCAL_REDIS=1``.
+A library user's process never starts a server by itself: without ``REDIS_URL`` (and without
+that switch) asking for the URL raises :class:`RedisNotConfigured`, which says what to set.
+A queue in production must not quietly write to a throwaway Redis of its own.
 """
 
 from __future__ import annotations
@@ -32,6 +41,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+LOCAL_REDIS_SWITCH = "JOBS_LOCAL_REDIS"
+NO_REDIS_URL = (
+    "REDIS_URL is not set: set it to your Redis (for example"
+    " REDIS_URL=redis://localhost:6379/0), or set JOBS_LOCAL_REDIS=1 to let this project start"
+    " its own Redis (data in var/redis)."
+)
+
+
+class RedisNotConfigured(RuntimeError):
+    """No ``REDIS_URL``, and no ``JOBS_LOCAL_REDIS=1`` allowing the project's own Redis."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +65,7 @@ class Settings:
     crash_limit: int = 3
     failed_retention_days: float = 30.0
     batch_size: int | None = None  # None: judged by how quick the jobs are (see jobs.fetch)
+    local_redis: bool = False  # JOBS_LOCAL_REDIS=1: the workshop's commands (see above)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -60,13 +81,18 @@ class Settings:
             crash_limit=int(env.get("JOBS_CRASH_LIMIT", 3)),
             failed_retention_days=float(env.get("JOBS_FAILED_RETENTION_DAYS", 30)),
             batch_size=_positive_int_or_none(env.get("JOBS_BATCH_SIZE")),
+            local_redis=env.get(LOCAL_REDIS_SWITCH) == "1",
             environ=dict(env),
         )
 
     def resolved_redis_url(self) -> str:
-        """``REDIS_URL`` if given; otherwise the project's own Redis, started if needed."""
+        """``REDIS_URL`` if given. Otherwise, only if ``JOBS_LOCAL_REDIS=1`` (a workshop
+        command asked for it), the project's own Redis, started if needed; else
+        :class:`RedisNotConfigured`."""
         if self.redis_url:
             return self.redis_url
+        if not self.local_redis:
+            raise RedisNotConfigured(NO_REDIS_URL)
         from jobs.project_redis import ProjectRedis, default_var_dir
 
         return ProjectRedis(default_var_dir()).ensure_running()

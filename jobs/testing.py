@@ -37,13 +37,13 @@ from jobs.client import (
 )
 from jobs.fetch import Fetcher
 from jobs.hooks import DontPerform, EnqueueCall, Hooks, JobCall, default_hooks
-from jobs.job import class_name_of, perform_callable, queue_of
+from jobs.job_class import class_name_of, perform_callable, queue_of
 from jobs.job_loader import JobLoader
 from jobs.local_redis import PrivateRedis
 from jobs.payload import encode
 from jobs.processor import process
 from jobs.settings import Settings
-from jobs.store import Store
+from jobs.store import Store, open_store
 from jobs.worker import QueueSelector
 
 
@@ -147,7 +147,7 @@ def jobs_redis_url(jobs_redis_server: PrivateRedis) -> str:
 def jobs_client(jobs_redis_url: str) -> Iterator[Client]:
     """A client on the private Redis, installed as the default client for the test."""
     settings = Settings(redis_url=jobs_redis_url)
-    client = Client(Store(jobs_redis_url, settings.namespace), settings)
+    client = Client(open_store(jobs_redis_url, settings.namespace), settings)
     previous = current_default_client()
     set_default_client(client)
     yield client

@@ -23,8 +23,7 @@ from typing import Any
 
 from jobs.payload import JobNotFound, Payload, PayloadError
 from jobs.schedule import Recurring, ScheduleError
-from jobs.store import Store, entry_parts
-from jobs.store.scheduled import SetName
+from jobs.store import SetName, Store, entry_parts
 
 PAGE = 500
 

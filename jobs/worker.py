@@ -38,8 +38,7 @@ from jobs.runners import Finished, ForkRunner, ThreadRunner
 from jobs.scheduler import Scheduler, scheduler_for_worker
 from jobs.settings import Settings
 from jobs.signals import Controls
-from jobs.store import Store, WakeupSubscription, redact
-from jobs.store.queues import SCHEDULER_WAKEUP
+from jobs.store import SCHEDULER_WAKEUP, Store, WakeupSubscription, redact
 
 log = logging.getLogger("jobs.worker")
 WILDCARD_REFRESH = 1.0  # seconds; how soon a worker on "*" notices a queue nobody woke it for

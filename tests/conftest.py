@@ -3,6 +3,7 @@ emptied before every test."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,9 +12,13 @@ import redis
 
 from jobs.client import Client, set_default_client
 from jobs.local_redis import PrivateRedis
-from jobs.settings import Settings
+from jobs.settings import LOCAL_REDIS_SWITCH, Settings
 from jobs.store import Store
 from tests.jobs.helpers import stop_leftover_processes
+
+# The tests are the workshop's own, like `make test` (whose Makefile sets the same switch): a
+# command they start without REDIS_URL may use the project's Redis (see jobs/settings.py).
+os.environ.setdefault(LOCAL_REDIS_SWITCH, "1")
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,18 @@ into jobs, so that a job needs nothing but an id and these classes."""
 
 from blog_app.models.article import Article
 from blog_app.models.author import Author
+from blog_app.models.base import Base
 from blog_app.models.comment import Comment, CommentStatus
 from blog_app.models.image import BrokenImage, Image
 from blog_app.models.session import Session
 
-__all__ = ["Article", "Author", "BrokenImage", "Comment", "CommentStatus", "Image", "Session"]
+__all__ = [
+    "Article",
+    "Author",
+    "Base",
+    "BrokenImage",
+    "Comment",
+    "CommentStatus",
+    "Image",
+    "Session",
+]

@@ -16,9 +16,9 @@ from sqlalchemy import ColumnElement, ForeignKey, String, Text, func, or_, selec
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.orm import Session as DbSession
 
-from blog_app.db import Base
 from blog_app.models._time import utcnow
 from blog_app.models.author import Author
+from blog_app.models.base import Base
 
 if TYPE_CHECKING:
     from blog_app.models.comment import Comment

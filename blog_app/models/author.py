@@ -16,8 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm import Session as DbSession
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from blog_app.db import Base
 from blog_app.models._time import utcnow
+from blog_app.models.base import Base
 
 if TYPE_CHECKING:
     from blog_app.models.article import Article

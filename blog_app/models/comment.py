@@ -16,9 +16,9 @@ from sqlalchemy import Enum, Float, ForeignKey, String, Text, func, select, upda
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm import Session as DbSession
 
-from blog_app.db import Base
 from blog_app.models._time import utcnow
 from blog_app.models.article import Article, count_words, single_line
+from blog_app.models.base import Base
 
 
 class CommentStatus(enum.StrEnum):

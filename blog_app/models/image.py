@@ -24,8 +24,8 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm import Session as DbSession
 
-from blog_app.db import Base
 from blog_app.models._time import utcnow
+from blog_app.models.base import Base
 
 if TYPE_CHECKING:
     from blog_app.models.article import Article

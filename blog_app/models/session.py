@@ -16,9 +16,9 @@ from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm import Session as DbSession
 
-from blog_app.db import Base
 from blog_app.models._time import utcnow
 from blog_app.models.author import Author
+from blog_app.models.base import Base
 
 SWEEP_BATCH = 1000  # expired sessions deleted per transaction by the sweep (chapter 5)
 

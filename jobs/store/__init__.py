@@ -8,35 +8,56 @@ to several keys at once is a Lua script in ``lua/``, wrapped in :mod:`jobs.store
 
 from __future__ import annotations
 
+import functools
+
 import redis
 
+from jobs.store.browse import KeyBrowser
 from jobs.store.clock import RedisClock
 from jobs.store.connection import CONNECTION_ERRORS, RedisUnavailable, connect, redact
 from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
-from jobs.store.queues import QueueStore, WakeupSubscription, entry_parts
-from jobs.store.scheduled import ScheduledStore
-from jobs.store.scripts import Scripts
+from jobs.store.monitor import MonitorStore, RecordSlice, WorkerReading
+from jobs.store.queues import SCHEDULER_WAKEUP, QueueStore, WakeupSubscription, entry_parts
+from jobs.store.scheduled import MOVE_BATCH, ScheduledStore, SetName
+from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
 from jobs.store.stats import StatsStore
 from jobs.store.status import STATUS_SECONDS, StatusStore
 from jobs.store.workers import WorkerStore
 
 __all__ = [
     "CONNECTION_ERRORS",
+    "MOVE_BATCH",
+    "SCHEDULER_WAKEUP",
     "FailureStore",
+    "KeyBrowser",
     "Keys",
+    "MonitorStore",
     "QueueStore",
+    "RecordSlice",
     "RedisClock",
     "RedisUnavailable",
+    "RequeueOutcome",
+    "RequeueReason",
     "ScheduledStore",
+    "SetName",
     "StatsStore",
     "StatusStore",
     "Store",
     "WakeupSubscription",
+    "WorkerReading",
     "WorkerStore",
     "entry_parts",
+    "open_store",
     "redact",
 ]
+
+
+def open_store(url: str, namespace: str = "resque") -> Store:
+    """The store at ``url``, under ``namespace``: the one way in for the client, the workers,
+    the scheduler and the monitor. Any URL redis-py reads (``redis://``, ``rediss://``,
+    ``unix://``); a scheme that needs more than one connection (Sentinel) plugs in here."""
+    return Store(url, namespace)
 
 
 class Store:
@@ -47,7 +68,7 @@ class Store:
         self.url = url
         self.client: redis.Redis = connect(url)
         self.keys = Keys(namespace)
-        scripts = Scripts(self.client, self.keys.status_prefix, STATUS_SECONDS)
+        scripts = Scripts(self.client, self.keys, STATUS_SECONDS)
         self.workers = WorkerStore(self.client, self.keys, scripts)
         self.clock = RedisClock(self.workers.now_ms)
         self.queues = QueueStore(self.client, self.keys, scripts, self.clock.minute)
@@ -55,6 +76,16 @@ class Store:
         self.stats = StatsStore(self.client, self.keys)
         self.scheduled = ScheduledStore(self.client, self.keys, scripts, self.clock.minute)
         self.status = StatusStore(self.client, self.keys)
+
+    @functools.cached_property
+    def monitor(self) -> MonitorStore:
+        """The web monitor's reads, each page in a few round trips (and its buttons)."""
+        return MonitorStore(self.client, self.keys)
+
+    @functools.cached_property
+    def browser(self) -> KeyBrowser:
+        """Any key of this Redis database, for the monitor's keys browser."""
+        return KeyBrowser(self.client)
 
     def stat(self, name: str) -> int:
         """A Resque counter: ``processed`` or ``failed``."""

@@ -161,32 +161,18 @@ class QueueStore:
         expected_beat: str = "",
     ) -> RequeueOutcome:
         """Put an in-flight job back on the front of its queue (see ``lua/requeue.lua``)."""
-        keys = self._keys
         queue, _ = entry_parts(entry)
         return self._scripts.requeue(
-            [
-                keys.inflight(worker_id),
-                keys.queue(queue),
-                keys.queues,
-                keys.crashes,
-                keys.failed,
-                keys.stat("failed"),
-                keys.heartbeats,
-                keys.history("failed", self._minute()),
-                keys.worker(worker_id),
-            ],
-            [
-                entry,
-                reason,
-                queue,
-                crash_limit,
-                crash_record,
-                expected_beat,
-                worker_id,
-                keep_failed,
-                keys.wakeup_channel(queue),
-                HISTORY_SECONDS,
-            ],
+            worker_id=worker_id,
+            entry=entry,
+            reason=reason,
+            queue=queue,
+            crash_limit=crash_limit,
+            crash_record=crash_record,
+            keep_failed=keep_failed,
+            expected_beat=expected_beat,
+            minute=self._minute(),
+            history_seconds=HISTORY_SECONDS,
         )
 
     def inflight(self, worker_id: str) -> list[bytes]:

@@ -21,6 +21,8 @@ from typing import Any, Literal
 import redis
 from redis.exceptions import NoScriptError
 
+from jobs.store.keys import Keys
+
 LUA_DIR = Path(__file__).parent / "lua"
 
 RequeueReason = Literal["interrupted", "crash", "suspect"]
@@ -68,9 +70,10 @@ class Scripts:
     :mod:`jobs.store.status`): their wrappers add the status key prefix and how long a status
     is kept, the last two arguments of each of those scripts."""
 
-    def __init__(self, client: redis.Redis, status_prefix: str, status_seconds: int) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, status_seconds: int) -> None:
         self._client = client
-        self._status = [status_prefix, status_seconds]
+        self._keys = keys
+        self._status = [keys.status_prefix, status_seconds]
         self._enqueue = LuaScript(client, "enqueue")
         self._fetch = LuaScript(client, "fetch")
         self._give_back = LuaScript(client, "give_back")
@@ -143,8 +146,47 @@ class Scripts:
         args = [entry, record, keep, history_seconds, *self._status]
         return bool(self._fail(keys=keys, args=args))
 
-    def requeue(self, keys: list[str], args: list[bytes | str | int]) -> RequeueOutcome:
-        outcome = _text(self._requeue(keys=keys, args=[*args, *self._status]))
+    def requeue(
+        self,
+        *,
+        worker_id: str,
+        entry: bytes,
+        reason: RequeueReason,
+        queue: str,
+        crash_limit: int,
+        crash_record: bytes,
+        keep_failed: int,
+        expected_beat: str,
+        minute: int,
+        history_seconds: int,
+    ) -> RequeueOutcome:
+        """``lua/requeue.lua``, its KEYS and ARGV in the order the script's header lists them."""
+        keys = self._keys
+        script_keys = [
+            keys.inflight(worker_id),
+            keys.queue(queue),
+            keys.queues,
+            keys.crashes,
+            keys.failed,
+            keys.stat("failed"),
+            keys.heartbeats,
+            keys.history("failed", minute),
+            keys.worker(worker_id),
+        ]
+        args = [
+            entry,
+            reason,
+            queue,
+            crash_limit,
+            crash_record,
+            expected_beat,
+            worker_id,
+            keep_failed,
+            keys.wakeup_channel(queue),
+            history_seconds,
+            *self._status,
+        ]
+        outcome = _text(self._requeue(keys=script_keys, args=args))
         assert outcome in ("requeued", "failed", "gone", "alive"), outcome
         return outcome  # type: ignore[return-value]
 

@@ -105,7 +105,3 @@ class WorkerStore:
     def started(self, worker_id: str) -> str | None:
         value = self._client.get(self._keys.worker_started(worker_id))
         return value.decode() if isinstance(value, bytes) else None
-
-    def stat(self, name: str, worker_id: str | None = None) -> int:
-        value = self._client.get(self._keys.stat(name, worker_id))
-        return as_int(value) if value is not None else 0

@@ -4,7 +4,9 @@ Two ways to run it:
 
 - in your Flask app, at any URL prefix, letting in whom your app decides::
 
+      from jobs.store import open_store
       from jobs.web import create_blueprint
+      store = open_store(os.environ["REDIS_URL"], namespace="resque")
       app.register_blueprint(create_blueprint(store, authorize=is_author), url_prefix="/jobs")
 
 - on its own: ``python -m jobs web --port 5678`` (basic auth from ``JOBS_WEB_USER`` and
@@ -13,7 +15,8 @@ Two ways to run it:
 
 The modules, from the outside in: :mod:`~jobs.web.blueprint` (mounting),
 :mod:`~jobs.web.security` and :mod:`~jobs.web.auth` (who may do what),
-:mod:`~jobs.web.views` and :mod:`~jobs.web.actions` (pages and buttons),
+:mod:`~jobs.web.views` and :mod:`~jobs.web.actions` (pages and buttons, sharing one
+:mod:`~jobs.web.monitor`),
 :mod:`~jobs.web.readmodel`, :mod:`~jobs.web.worker_rows`, :mod:`~jobs.web.failed_list`,
 :mod:`~jobs.web.schedule` (what the pages show, read through the queue's store, in batches
 by :mod:`~jobs.store.monitor`), :mod:`~jobs.web.names` (a link for every queue, whatever its

@@ -27,7 +27,7 @@ from jobs.web.paging import MAX_PAGE, clamp_int
 ScheduleAction = Callable[[Any, Any, str], object]
 
 if TYPE_CHECKING:
-    from jobs.web.blueprint import Monitor
+    from jobs.web.monitor import Monitor
 
 
 class Actions:

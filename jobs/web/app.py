@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from jobs.settings import Settings
-from jobs.store import Store
+from jobs.store import Store, open_store
 from jobs.web.auth import Credentials, allowed_hosts_from_env, standalone_authorize
 from jobs.web.blueprint import create_blueprint
 
@@ -45,7 +45,7 @@ def create_app(
 def serve(host: str, port: int, read_only: bool, environ: Mapping[str, str]) -> None:
     """Run the standalone monitor until Ctrl-C."""
     settings = Settings.from_env(environ)
-    store = Store(settings.resolved_redis_url(), settings.namespace)
+    store = open_store(settings.resolved_redis_url(), settings.namespace)
     store.ping()
     app = create_app(store, host=host, read_only=read_only, environ=environ)
     guarded = "basic auth" if Credentials.from_env(environ) else "no password: loopback only"

@@ -35,11 +35,10 @@ from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
 from jobs.store import Store, redact
-from jobs.store.browse import KeyBrowser
 from jobs.web.actions import register_actions
 from jobs.web.display import plural
+from jobs.web.monitor import Monitor
 from jobs.web.names import queue_url
-from jobs.web.readmodel import ReadModel
 from jobs.web.security import (
     FORM_FIELD,
     Authorize,
@@ -49,20 +48,6 @@ from jobs.web.security import (
     csrf_token,
 )
 from jobs.web.views import register_pages
-
-
-@dataclass(frozen=True)
-class Monitor:
-    """Everything the monitor's views need, made once per blueprint."""
-
-    store: Store
-    read: ReadModel
-    keys: KeyBrowser
-    read_only: bool
-
-    @classmethod
-    def for_store(cls, store: Store, read_only: bool) -> Monitor:
-        return cls(store, ReadModel(store), KeyBrowser(store.client), read_only)
 
 
 @dataclass

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobs.failures import Failure
-from jobs.store import Store
-from jobs.store.monitor import MonitorStore, RecordSlice
+from jobs.store import MonitorStore, RecordSlice, Store
 from jobs.web.display import args_text, quoted_text, raw_text, time_ago_text
 from jobs.web.paging import Paging
 from jobs.web.worker_rows import CLASS_FIELD
@@ -155,7 +154,7 @@ def _text(value: Any) -> str:
 
 def failed_page(store: Store, paging: Paging, wanted: FailureFilter) -> FailedPage:
     """One page of records, newest first, that match ``wanted``."""
-    reads = MonitorStore(store.client, store.keys)
+    reads = store.monitor
     total = store.failures.count()
     if not wanted.active:
         # No filter: the page is a plain range of the list, however deep it is.

@@ -22,7 +22,6 @@ from typing import Generic, TypeVar
 
 from jobs.payload import Payload, PayloadError
 from jobs.store import Store
-from jobs.store.monitor import MonitorStore
 from jobs.web.display import args_text, raw_text, time_ago_text
 from jobs.web.names import QueueName
 from jobs.web.paging import Paging
@@ -127,7 +126,7 @@ class ReadModel:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.reads = MonitorStore(store.client, store.keys)
+        self.reads = store.monitor
 
     # -- queues ---------------------------------------------------------------------------
     def queues(self, paging: Paging) -> Listing[QueueRow]:

@@ -16,8 +16,7 @@ from typing import Literal
 
 from jobs.payload import encode
 from jobs.settings import Settings
-from jobs.store import Store
-from jobs.store.scheduled import SetName
+from jobs.store import SetName, Store
 from jobs.waiting import NotWaiting, RecurringState, WaitingJob, WaitingJobs, recurring_states
 from jobs.web.display import args_text, raw_text, time_ago_text
 from jobs.web.paging import Paging

@@ -23,7 +23,7 @@ from jobs.web.paging import MAX_PAGE, Paging, clamp_int, refresh_seconds
 from jobs.web.worker_rows import group_by_host
 
 if TYPE_CHECKING:
-    from jobs.web.blueprint import Monitor
+    from jobs.web.monitor import Monitor
 
 MAX_CURSOR = 2**64 - 1
 # What each live page re-renders on every refresh: region name -> its template.

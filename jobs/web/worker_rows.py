@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobs.registry import WorkerId
-from jobs.store.monitor import RecordSlice, WorkerReading
+from jobs.store import RecordSlice, WorkerReading
 from jobs.web.display import (
     args_text,
     duration_text,

@@ -4,8 +4,10 @@ iterable lists, cancelling a waiting job by id, and jobs.web / jobs.cli without 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,6 +15,7 @@ from flask import Flask
 import jobs
 import jobs.testing
 from jobs.client import Client
+from jobs.settings import LOCAL_REDIS_SWITCH, RedisNotConfigured, Settings
 from jobs.store import Store
 from tests.jobs.helpers import ROOT
 from tests.jobs.sample_jobs import Boom, Record
@@ -103,3 +106,37 @@ def test_the_monitor_says_the_host_app_needs_a_secret_key(store: Store) -> None:
 
     assert response.status_code == 500
     assert "needs a secret key: set app.secret_key" in response.get_data(as_text=True)
+
+
+def test_a_library_user_without_redis_url_is_told_what_to_set() -> None:
+    with pytest.raises(RedisNotConfigured, match=r"set REDIS_URL=|JOBS_LOCAL_REDIS=1"):
+        Settings.from_env({}).resolved_redis_url()
+    assert Settings.from_env({LOCAL_REDIS_SWITCH: "1"}).local_redis
+    assert Settings.from_env({"REDIS_URL": "redis://h:1/0"}).resolved_redis_url() == "redis://h:1/0"
+
+
+def _without_redis(var_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", LOCAL_REDIS_SWITCH)}
+    return {**env, "JOBS_VAR_DIR": str(var_dir)}
+
+
+def test_enqueue_without_redis_url_starts_no_server(tmp_path: Path) -> None:
+    code = "import jobs\nfrom tests.jobs.sample_jobs import Record\njobs.enqueue(Record, 1)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=_without_redis(tmp_path),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "RedisNotConfigured" in done.stderr and "JOBS_LOCAL_REDIS=1" in done.stderr
+    assert not (tmp_path / "redis").exists()  # no project Redis was started
+
+
+def test_a_worker_without_redis_url_says_what_to_set(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "jobs", "work", "--import", "tests.jobs.sample_jobs"]
+    done = subprocess.run(
+        command, cwd=ROOT, env=_without_redis(tmp_path), capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: REDIS_URL is not set") and "Traceback" not in done.stderr
+    assert not (tmp_path / "redis").exists()
