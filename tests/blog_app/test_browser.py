@@ -6,22 +6,19 @@ Skips, saying so, without ``pip install playwright`` or ``apt-get install chromi
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy.orm import Session as DbSession
-from werkzeug.serving import make_server
 
 from blog_app.config import BlogConfig
 from blog_app.models import Author
-from jobs.local_redis import free_port
 from tests.blog_app.conftest import PASSWORD
 from tests.blog_app.helpers import Browser
 from tests.blog_app.test_security_headers import blog_pages
-from tests.jobs.helpers import wait_for
+from tests.jobs.helpers import served, wait_for
 from tests.jobs.web.test_browser import browser_page, playwright_api, pytestmark  # noqa: F401
 
 # One database is enough for a browser: the pages are the same on both.
@@ -31,12 +28,8 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.fixture
 def blog_url(app: Flask) -> Iterator[str]:
     """The blog, served by Werkzeug in a thread, on a free loopback port."""
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with served(app) as url:
+        yield url
 
 
 def _violations(page: Any) -> list[str]:

@@ -5,10 +5,6 @@ page, then the picture, without a reload."""
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +12,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
-from werkzeug.serving import make_server
 
 import jobs.testing
 from blog_app.models import Image
-from jobs.local_redis import free_port
 from tests.blog_app.conftest import PASSWORD
 from tests.blog_app.helpers import Browser, broken_png, image_bytes
+from tests.blog_app.test_browser import blog_url, sqlite_only  # noqa: F401
+from tests.jobs.web.test_browser import CHROMIUM, browser_page  # noqa: F401
 
 
 def _upload(web: Browser, data: bytes, publish: bool = True) -> str:
@@ -103,58 +99,33 @@ def test_the_status_of_a_drafts_image_is_only_for_its_author(
     assert visitor.get("/images/999/status").status_code == 404
 
 
-# -- in a real browser ---------------------------------------------------------------------------
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture
-def blog_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
+# -- in a real browser (Debian's chromium, driven by Playwright; the fixtures of the blog's and
+# the monitor's browser tests) -------------------------------------------------------------------
+@sqlite_only
 def test_the_page_shows_the_jobs_progress_then_the_picture_without_a_reload(
-    blog_url: str, app: Flask, author: Any
+    blog_url: str,  # noqa: F811 (the fixture imported above)
+    browser_page: Any,  # noqa: F811
+    app: Flask,
+    author: Any,
 ) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     if not Path(CHROMIUM).exists():
         pytest.skip("apt-get install chromium (the browser test needs it)")
-    with sync_api.sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--no-first-run",
-            ],
-        )
-        page = context.new_page()
-        page.goto(f"{blog_url}/login")
-        page.fill("input[name=email]", author.email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("main form button")
-        page.goto(f"{blog_url}/articles/new")
-        page.fill("input[name=title]", "On queues")
-        page.fill("textarea[name=body]", "Workers.")
-        page.set_input_files(
-            "input[name=image]",
-            files=[{"name": "a.png", "mimeType": "image/png", "buffer": image_bytes(640, 480)}],
-        )
-        page.check("input[name=publish]")
-        page.click("main form button")
-        page.wait_for_selector(".placeholder[data-state=waiting]")
-        assert "waiting for a worker" in page.inner_text(".placeholder")
+    page = browser_page
+    page.goto(f"{blog_url}/login")
+    page.fill("input[name=email]", author.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button")
+    page.goto(f"{blog_url}/articles/new")
+    page.fill("input[name=title]", "On queues")
+    page.fill("textarea[name=body]", "Workers.")
+    photo = {"name": "a.png", "mimeType": "image/png", "buffer": image_bytes(640, 480)}
+    page.set_input_files("input[name=image]", files=[photo])
+    page.check("input[name=publish]")
+    page.click("main form button")
+    page.wait_for_selector(".placeholder[data-state=waiting]")
+    assert "waiting for a worker" in page.inner_text(".placeholder")
 
-        _drain(app)
+    _drain(app)
 
-        page.wait_for_selector("img.hero", state="attached", timeout=10_000)
-        assert page.query_selector(".placeholder") is None
-        context.close()
+    page.wait_for_selector("img.hero", state="attached", timeout=10_000)
+    assert page.query_selector(".placeholder") is None

@@ -11,20 +11,17 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from werkzeug.serving import make_server
 
 from jobs.client import Client
-from jobs.local_redis import free_port
 from jobs.store import Store
 from jobs.web import create_app
-from tests.jobs.helpers import WorkerProcess, wait_for
+from tests.jobs.helpers import WorkerProcess, served, wait_for
 from tests.jobs.sample_jobs import Boom, Held, Record
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -49,13 +46,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def monitor_url(store: Store) -> Iterator[str]:
     """The standalone monitor, served by Werkzeug in a thread, on a free loopback port."""
-    app = create_app(store, host="127.0.0.1", environ={})
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with served(create_app(store, host="127.0.0.1", environ={})) as url:
+        yield url
 
 
 @pytest.fixture
