@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -154,7 +154,7 @@ class Client:
         queue, class_name = queue_of(job_class), class_name_of(job_class)
         wanted = list(args)
         removed = 0
-        for data in self._matching(queue, class_name, wanted):
+        for data in self._waiting_where(queue, lambda data: _matches(data, class_name, wanted)):
             removed += self.store.queues.remove_payload(queue, data)
         return removed
 
@@ -177,24 +177,16 @@ class Client:
     def _with_id(self, queue: str, job_id: str) -> list[bytes]:
         # A cheap look for the id's text first; only the payloads that hold it are decoded.
         needle = f'"id":"{job_id}"'.encode()
-        start, found = 0, []
-        while page := self.store.queues.peek(queue, start, PAGE):
-            for data in page:
-                if needle in data and _job_id_of(data) == job_id:
-                    found.append(data)
-            start += len(page)
-        return found
+        return self._waiting_where(
+            queue, lambda data: needle in data and _job_id_of(data) == job_id
+        )
 
-    def _matching(self, queue: str, class_name: str, args: list[Any]) -> list[bytes]:
+    def _waiting_where(self, queue: str, wanted: Callable[[bytes], bool]) -> list[bytes]:
+        """The payloads waiting on ``queue`` that ``wanted`` keeps, read a page at a time."""
         found: list[bytes] = []
         start = 0
         while page := self.store.queues.peek(queue, start, PAGE):
-            for data in page:
-                try:
-                    if Payload.decode(data).matches(class_name, args):
-                        found.append(data)
-                except PayloadError:
-                    continue
+            found += [data for data in page if wanted(data)]
             start += len(page)
         return found
 
@@ -218,6 +210,13 @@ class Client:
     def remove_queue(self, queue: str) -> int:
         """Remove a queue and the jobs waiting on it; returns how many jobs were removed."""
         return self.store.queues.remove_queue(queue)
+
+
+def _matches(data: bytes, class_name: str, args: list[Any]) -> bool:
+    try:
+        return Payload.decode(data).matches(class_name, args)
+    except PayloadError:
+        return False
 
 
 def _job_id_of(data: bytes) -> str | None:

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-STATES = ("waiting", "running", "done", "failed", "retrying")
-
 
 @dataclass(frozen=True)
 class JobStatus:
