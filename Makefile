@@ -9,7 +9,7 @@ NOTEBOOKS_INSTALLED := $(VENV)/.notebooks-installed
 QUEUE ?= *
 COUNT ?= 1
 VERBOSE ?= 1
-JOBS_IMPORT ?= blog_app.jobs,jobs.demo
+JOBS_IMPORT ?= blog_app.jobs,jobs.dev.demo
 export JOBS_IMPORT
 # Every target here is the workshop's own: without REDIS_URL, it may start the project's Redis
 # (var/redis). A library user's process never does that by itself (see jobs/settings.py).
@@ -49,13 +49,13 @@ $(INSTALLED): pyproject.toml
 setup: $(INSTALLED) ## Create .venv and install everything (done on first use by the others)
 
 demo: $(INSTALLED) ## The whole workshop: Redis, API stand-in, SMTP sink, a worker and the blog; Ctrl-C stops it all
-	$(BIN)/python -m blog_app.demo --port $(PORT)
+	$(BIN)/python -m blog_app.workshop.demo --port $(PORT)
 
 jobs-demo: $(INSTALLED) ## The queue alone: Redis, two workers and a stream of demo jobs, live
 	$(BIN)/python -m jobs demo
 
 reset: $(INSTALLED) ## Empty the dev blog (database, uploads, outbox) and the queue's keys in Redis
-	$(BIN)/python -m blog_app.demo reset
+	$(BIN)/python -m blog_app.workshop.demo reset
 
 blog: $(INSTALLED) ## The blog alone, on Flask's dev server with its debugger (loopback only: never expose it)
 	$(BIN)/flask --app blog_app init-db
@@ -68,7 +68,7 @@ smtp-sink: $(INSTALLED) ## The SMTP sink on port 8026; mail lands in var/blog/ou
 	$(BIN)/python -m blog_app.outside.smtp_sink --port 8026 --outbox var/blog/outbox
 
 measure: $(INSTALLED) ## Response times of the blog's slow actions
-	$(BIN)/python -m blog_app.measure
+	$(BIN)/python -m blog_app.workshop.measure
 
 test: lint typecheck unit ## ruff, mypy and every test
 

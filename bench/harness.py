@@ -26,7 +26,7 @@ from typing import Self
 
 import redis
 
-from jobs.local_redis import PrivateRedis
+from jobs.dev.local_redis import PrivateRedis
 from jobs.runners import signal_when_parent_dies
 
 REPO = Path(__file__).resolve().parent.parent

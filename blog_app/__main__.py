@@ -1,5 +1,5 @@
-"""``python -m blog_app`` runs the demo (see :mod:`blog_app.demo`)."""
+"""``python -m blog_app`` runs the demo (see :mod:`blog_app.workshop.demo`)."""
 
-from blog_app.demo import main
+from blog_app.workshop.demo import main
 
 main()

@@ -19,8 +19,8 @@ from flask.cli import with_appcontext
 from blog_app.config import BlogConfig
 from blog_app.db import create_schema, drop_schema, open_session, session_factory
 from blog_app.models import Author
-from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan, seed
-from jobs.cli import workshop as jobs_cli
+from blog_app.workshop.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan, seed
+from jobs.dev.cli import workshop as jobs_cli
 
 
 def register(app: Flask) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Self
 
-from jobs.project_redis import default_var_dir
+from jobs.dev.project_redis import default_var_dir
 
 MB = 1024 * 1024
 

@@ -36,7 +36,7 @@ import redis
 from flask import Flask, current_app
 
 from blog_app.config import BlogConfig
-from jobs.project_redis import ProjectRedis, default_var_dir
+from jobs.dev.project_redis import ProjectRedis, default_var_dir
 
 PREFIX = "blog:login-failures"
 EXTENSION = "blog_login_limiter"

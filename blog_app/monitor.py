@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, render_template
 
 from blog_app.config import BlogConfig
 from blog_app.views.auth import require_admin
-from jobs.project_redis import ProjectRedis, default_var_dir
+from jobs.dev.project_redis import ProjectRedis, default_var_dir
 from jobs.store import open_store
 from jobs.web import create_blueprint
 

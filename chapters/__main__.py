@@ -84,7 +84,7 @@ def _lessons(_options: argparse.Namespace) -> int:
 
 
 def _var_dir() -> tool.Path:
-    from jobs.project_redis import default_var_dir
+    from jobs.dev.project_redis import default_var_dir
 
     return default_var_dir()
 

@@ -30,7 +30,7 @@ from blog_app.jobs import CheckSpam
 from blog_app.models import Article, Author, Comment, CommentStatus
 from blog_app.outside.api_standin import ApiStandin
 from jobs.client import Client
-from jobs.local_redis import PrivateRedis, free_port
+from jobs.dev.local_redis import PrivateRedis, free_port
 from jobs.settings import Settings
 from jobs.store import Store
 

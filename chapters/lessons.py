@@ -31,8 +31,8 @@ import requests
 
 from chapters.prove import copy_repository
 from chapters.tool import CHAPTERS, ROOT
-from jobs.local_redis import free_port
-from jobs.project_redis import ProjectRedis
+from jobs.dev.local_redis import free_port
+from jobs.dev.project_redis import ProjectRedis
 
 CHANGE_MARKER = "<!-- lesson: the change is made here -->"
 TIMEOUT = 240.0  # seconds for one command (chapter 4 races fork and threads), or to get ready

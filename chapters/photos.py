@@ -13,8 +13,8 @@ from pathlib import Path
 
 import PIL.Image
 
-from blog_app.seed import drawn_image
-from jobs.project_redis import default_var_dir
+from blog_app.workshop.seed import drawn_image
+from jobs.dev.project_redis import default_var_dir
 
 
 def broken_png() -> bytes:

@@ -33,7 +33,7 @@ from pathlib import Path
 from chapters import sources, wrong_solutions
 from chapters.regions import leaked
 from chapters.tool import CHAPTERS, ROOT, finished_files
-from jobs.local_redis import PrivateRedis
+from jobs.dev.local_redis import PrivateRedis
 
 SNAPSHOT = ["-c", "user.name=prove", "-c", "user.email=prove@localhost"]
 

@@ -251,7 +251,7 @@ def reset_dev_data() -> list[str]:
     from blog_app.cli import reset_site
     from blog_app.config import BlogConfig
     from blog_app.db import session_factory
-    from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan, seed
+    from blog_app.workshop.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan, seed
 
     app = create_app(BlogConfig.from_env())
     reset_site(app)
@@ -266,8 +266,8 @@ def reset_dev_data() -> list[str]:
 
 
 def _empty_queue() -> str:
-    from blog_app.demo import delete_keys
-    from jobs.project_redis import ProjectRedis, default_var_dir
+    from blog_app.workshop.demo import delete_keys
+    from jobs.dev.project_redis import ProjectRedis, default_var_dir
     from jobs.settings import Settings
 
     settings = Settings.from_env()

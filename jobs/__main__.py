@@ -1,5 +1,5 @@
 """``python -m jobs``: the command line, see :mod:`jobs.cli`."""
 
-from jobs.cli import main
+from jobs.dev.cli import main
 
 main()

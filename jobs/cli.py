@@ -2,9 +2,9 @@
 app that adds :data:`cli` to its commands). Flags and environment variables follow Resque's
 rake tasks: ``QUEUE``, ``COUNT``, ``INTERVAL``, ``VERBOSE``.
 
-Two groups of commands: :data:`cli` is the queue's own (``work``, ``scheduler``, ``web``), for
-any app; :data:`workshop` adds the workshop's ``redis`` (the project's own Redis) and ``demo``.
-``python -m jobs`` and the blog's ``flask jobs`` offer the workshop's.
+These are the queue's own commands (``work``, ``scheduler``, ``web``), for any app; the
+workshop's ``redis`` and ``demo`` are added by :mod:`jobs.dev.cli`, which ``python -m jobs`` and
+the blog's ``flask jobs`` use.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from jobs.schedule import Schedule
 
 from jobs.job_loader import JobLoader
-from jobs.local_redis import find_redis_cli
-from jobs.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import RedisNotConfigured, Settings
 from jobs.store import RedisUnavailable, open_store, redact
 from jobs.supervisor import Supervisor
@@ -204,12 +202,6 @@ def _resolved_redis_url(settings: Settings) -> str:
         raise click.ClickException(str(error)) from error
 
 
-def _workshop_settings() -> Settings:
-    """The settings of the workshop's own Redis commands: these may start the project's Redis
-    (``JOBS_LOCAL_REDIS=1``, see :mod:`jobs.settings`)."""
-    return replace(Settings.from_env(), local_redis=True)
-
-
 def _redis_url_that_answers(settings: Settings) -> str:
     url = _resolved_redis_url(settings)
     try:
@@ -217,49 +209,6 @@ def _redis_url_that_answers(settings: Settings) -> str:
     except RedisUnavailable as error:
         raise click.ClickException(str(error)) from error
     return url
-
-
-@click.group()
-def redis() -> None:
-    """The project's own Redis (used when REDIS_URL is not set)."""
-
-
-@redis.command("start")
-def redis_start() -> None:
-    """Start the project's Redis (data in var/redis, append-only) and print its URL."""
-    url = ProjectRedis(default_var_dir()).ensure_running()
-    click.echo(url)
-
-
-@redis.command("stop")
-def redis_stop() -> None:
-    """Stop the project's Redis; its data stays in var/redis."""
-    stopped = ProjectRedis(default_var_dir()).stop()
-    click.echo("stopped" if stopped else "it was not running")
-
-
-@redis.command("url")
-def redis_url() -> None:
-    """Print the Redis URL every command uses (REDIS_URL, or the project's own)."""
-    click.echo(redact(_workshop_settings().resolved_redis_url()))
-
-
-@redis.command("cli", context_settings={"ignore_unknown_options": True})
-@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
-def redis_cli(arguments: tuple[str, ...]) -> None:
-    """Open redis-cli on the Redis every command uses."""
-    url = _workshop_settings().resolved_redis_url()
-    os.execv(find_redis_cli(), ["redis-cli", "-u", url, *arguments])
-
-
-@click.command()
-@click.option("--rate", default=2.0, show_default=True, help="Demo jobs enqueued per second.")
-@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
-def demo(rate: float, duration: float | None) -> None:
-    """Start Redis, two workers and a stream of demo jobs, with live progress. Ctrl-C stops."""
-    from jobs.demo import run_demo
-
-    run_demo(rate, duration)
 
 
 @cli.command()
@@ -295,13 +244,3 @@ def scheduler(imports: str, schedule_file: str, verbose: bool) -> None:
     store = open_store(_resolved_redis_url(settings), settings.namespace)
     store.ping()
     run_standalone(Scheduler(store, settings, schedule), store)
-
-
-@click.group(commands={**cli.commands, "redis": redis, "demo": demo})
-def workshop() -> None:
-    """Background jobs: workers, the scheduler loop, the web monitor; and the workshop's own
-    Redis and demo."""
-
-
-def main() -> None:
-    workshop(prog_name="jobs")

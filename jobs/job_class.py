@@ -20,7 +20,7 @@ class NotAJobError(TypeError):
 
 @functools.cache
 def class_name_of(job_class: type) -> str:
-    """The dotted name a worker imports the class by, e.g. ``jobs.demo.Sleeper``."""
+    """The dotted name a worker imports the class by, e.g. ``jobs.dev.demo.Sleeper``."""
     module, qualname = job_class.__module__, job_class.__qualname__
     if not callable(getattr(job_class, "perform", None)):
         raise NotAJobError(f"{qualname} has no perform method, so it is not a job")

@@ -1,6 +1,6 @@
 """The payload: what a job looks like on a queue, in Resque's format.
 
-    {"class": "jobs.demo.Sleeper", "args": [5], "id": "3f2a...", "enqueued_at": 1764185527.123}
+    {"class": "jobs.dev.demo.Sleeper", "args": [5], "id": "3f2a...", "enqueued_at": 1764185527.123}
 
 ``class`` and ``args`` are Resque's; ``id`` (unique per job, kept across retries) and
 ``enqueued_at`` (Unix time, seconds) are ours, and Resque ignores them.

@@ -6,7 +6,7 @@ variable                       default     meaning
 ``REDIS_URL``                  (none)      the Redis to use (required, unless
                                            ``JOBS_LOCAL_REDIS=1``)
 ``JOBS_LOCAL_REDIS``           (unset)     1: without ``REDIS_URL``, use the project's own
-                                           Redis (:mod:`jobs.project_redis`), starting it
+                                           Redis (:mod:`jobs.dev.project_redis`), starting it
                                            if needed. The workshop's commands set it
 ``JOBS_NAMESPACE``             ``resque``  prefix of every key (Resque's default)
 ``JOBS_MAX_PAYLOAD_BYTES``     524288      a job bigger than this is refused at enqueue: pass
@@ -93,7 +93,7 @@ class Settings:
             return self.redis_url
         if not self.local_redis:
             raise RedisNotConfigured(NO_REDIS_URL)
-        from jobs.project_redis import ProjectRedis, default_var_dir
+        from jobs.dev.project_redis import ProjectRedis, default_var_dir
 
         return ProjectRedis(default_var_dir()).ensure_running()
 

@@ -35,11 +35,11 @@ from jobs.client import (
     default_client,
     set_default_client,
 )
+from jobs.dev.local_redis import PrivateRedis
 from jobs.fetch import Fetcher
 from jobs.hooks import DontPerform, EnqueueCall, Hooks, JobCall, default_hooks
 from jobs.job_class import class_name_of, perform_callable, queue_of
 from jobs.job_loader import JobLoader
-from jobs.local_redis import PrivateRedis
 from jobs.payload import encode
 from jobs.processor import process
 from jobs.settings import Settings

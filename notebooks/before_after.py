@@ -6,8 +6,8 @@ measured in a throwaway copy of the repository (as ``python -m chapters prove`` 
 :func:`chapters.prove.copy_repository`), switched by the chapter tool: your own working tree
 is never switched, whatever chapter you are at.
 
-Each measurement runs :func:`blog_app.measure.measure` in a fresh Python inside the copy, so
-it runs the copy's code as switched, against its own private Redis and stand-ins.
+Each measurement runs :func:`blog_app.workshop.measure.measure` in a fresh Python inside the
+copy, so it runs the copy's code as switched, against its own private Redis and stand-ins.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 
 from chapters.prove import Copy, copy_repository
 from chapters.tool import CHAPTERS, FINISHED, ROOT, switch
-from jobs.local_redis import PrivateRedis
+from jobs.dev.local_redis import PrivateRedis
 
-# What each chapter speeds up, by the name `python -m blog_app.measure --only` takes.
+# What each chapter speeds up, by the name `python -m blog_app.workshop.measure --only` takes.
 ACTION_OF_CHAPTER = {
     1: "publish", 2: "publish", 3: "upload", 4: "comment", 5: "login", 6: "comment",
     7: "dashboard",
@@ -31,7 +31,7 @@ ACTION_OF_CHAPTER = {
 MEASURE = """
 import json, sys, tempfile
 from pathlib import Path
-from blog_app.measure import ACTIONS, Plan, measure
+from blog_app.workshop.measure import ACTIONS, Plan, measure
 only, delay = tuple(sys.argv[1].split(",")), float(sys.argv[2])
 plan = Plan(articles=2000, comments=10000, delay=delay, expired_sessions=2000, only=only)
 with tempfile.TemporaryDirectory() as folder:

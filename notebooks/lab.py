@@ -4,7 +4,7 @@ A notebook opens a :class:`Lab`, which starts what it asks for and stops all of 
 ``close()`` (the notebook's last cell), as a learner would by hand:
 
 * ``lab.redis()`` — a private Redis on a free port, its data in a temporary folder
-  (:class:`jobs.local_redis.PrivateRedis`); never the Redis on 6379, never the project's own;
+  (:class:`jobs.dev.local_redis.PrivateRedis`); never the Redis on 6379, never the project's own;
 * ``lab.client()`` — a queue client on it, also made the default, so ``jobs.enqueue`` works;
 * ``lab.workers(...)`` — real worker processes, ``python -m jobs work``, one per process so the
   notebook knows each one's pid. They die with the notebook's kernel, even if it is killed.
@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import redis
 
 from jobs.client import Client, set_default_client
-from jobs.local_redis import PrivateRedis
+from jobs.dev.local_redis import PrivateRedis
 from jobs.registry import WorkerId
 from jobs.runners import signal_when_parent_dies
 from jobs.settings import Settings

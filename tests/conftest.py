@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from jobs.client import Client, set_default_client
-from jobs.local_redis import PrivateRedis
+from jobs.dev.local_redis import PrivateRedis
 from jobs.settings import LOCAL_REDIS_SWITCH, Settings
 from jobs.store import Store
 from tests.jobs.helpers import stop_leftover_processes

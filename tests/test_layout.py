@@ -154,3 +154,41 @@ def test_the_store_check_sees_a_reach_inside(tmp_path: Path) -> None:
     assert reaches_inside("jobs.worker", path) == ["jobs.store.queues"]
     path.write_text("from jobs.store import Store, keys\n")
     assert reaches_inside("jobs.worker", path) == ["jobs.store.keys"]
+
+
+# The queue's root holds the queue. The workshop's tooling (a Redis for tests and for the project,
+# the demo, the workshop's commands) lives in jobs/dev/ and is loaded only when asked for: by
+# Settings when JOBS_LOCAL_REDIS=1, by jobs.testing's pytest fixture for a throwaway Redis, and by
+# ``python -m jobs``, the workshop's command line (an app adds only jobs.cli's commands).
+LOADS_DEV_TOOLING_AT_IMPORT = {"jobs.testing", "jobs.__main__"}
+
+
+def dev_tooling_imported_at_import_time(name: str, path: Path) -> list[str]:
+    """The jobs.dev modules that ``path`` imports in its module body (not inside a function)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    body_imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    found: set[str] = set()
+    for node in body_imports:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        else:
+            found.add(_absolute(node, name, path.name == "__init__.py"))
+    return sorted(module for module in found if module.split(".")[:2] == ["jobs", "dev"])
+
+
+def test_the_queue_does_not_load_the_workshop_tooling() -> None:
+    found = {
+        module_name(path): dev_tooling_imported_at_import_time(module_name(path), path)
+        for path in (ROOT / "jobs").rglob("*.py")
+        if not path.is_relative_to(ROOT / "jobs" / "dev")
+    }
+    loaded = {name: dev for name, dev in found.items() if dev}
+    assert loaded.keys() <= LOADS_DEV_TOOLING_AT_IMPORT, loaded
+
+
+def test_the_tooling_check_sees_a_top_level_import(tmp_path: Path) -> None:
+    path = tmp_path / "worker.py"
+    path.write_text(
+        "from jobs.dev.project_redis import ProjectRedis\ndef f():\n    import jobs.dev.demo\n"
+    )
+    assert dev_tooling_imported_at_import_time("jobs.worker", path) == ["jobs.dev.project_redis"]

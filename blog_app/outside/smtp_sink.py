@@ -19,7 +19,7 @@ from typing import Any, Self
 from aiosmtpd.controller import Controller
 
 from blog_app.outside.outbox import Outbox
-from jobs.local_redis import free_port
+from jobs.dev.local_redis import free_port
 
 HOST = "127.0.0.1"
 

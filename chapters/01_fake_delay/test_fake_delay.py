@@ -8,7 +8,7 @@ import redis
 
 from blog_app.config import BlogConfig
 from blog_app.models import Article
-from jobs.project_redis import ProjectRedis, default_var_dir
+from jobs.dev.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import Settings
 
 # Two delays: a correct Article.publish takes each; one that waits a fixed time cannot (it

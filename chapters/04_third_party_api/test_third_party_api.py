@@ -22,7 +22,7 @@ from blog_app.models import Article, Author, Comment, CommentStatus
 from blog_app.outside.api_standin import ApiStandin
 from chapters.conftest import run_worker
 from jobs.client import Client
-from jobs.local_redis import free_port
+from jobs.dev.local_redis import free_port
 from jobs.schedule import Schedule
 from jobs.scheduler import Scheduler
 from jobs.testing import drain

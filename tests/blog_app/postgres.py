@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from jobs.local_redis import free_port
+from jobs.dev.local_redis import free_port
 
 INSTALL_HINT = (
     "PostgreSQL's server programs (initdb, postgres) are not installed, so the PostgreSQL half "

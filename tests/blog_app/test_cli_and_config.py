@@ -10,11 +10,12 @@ import redis
 from flask import Flask
 from sqlalchemy.orm import Session as DbSession
 
-from blog_app import create_app, demo
+from blog_app import create_app
 from blog_app.config import BlogConfig
 from blog_app.db import open_session
 from blog_app.models import Article, Author, Comment, Image
-from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD
+from blog_app.workshop import demo
+from blog_app.workshop.seed import DEMO_EMAIL, DEMO_PASSWORD
 
 
 def test_settings_come_from_the_environment_and_go_back_to_it() -> None:

@@ -9,11 +9,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from blog_app import create_app, demo
+from blog_app import create_app
 from blog_app.config import BlogConfig
 from blog_app.db import SCHEMA_REBUILT, create_schema, engine, missing_columns, open_session
 from blog_app.models import Author
-from blog_app.seed import DEMO_EMAIL, SeedPlan
+from blog_app.workshop import demo
+from blog_app.workshop.seed import DEMO_EMAIL, SeedPlan
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import requests
 
-from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD
-from jobs.local_redis import free_port
-from jobs.project_redis import ProjectRedis
+from blog_app.workshop.seed import DEMO_EMAIL, DEMO_PASSWORD
+from jobs.dev.local_redis import free_port
+from jobs.dev.project_redis import ProjectRedis
 from tests.jobs.helpers import ROOT, start_process, wait_for
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -34,7 +34,15 @@ def test_the_demo_serves_the_seeded_blog_and_ctrl_c_stops_everything(tmp_path: P
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     env.update(JOBS_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
-    command = [sys.executable, "-m", "blog_app.demo", "--port", str(port), "--articles", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "blog_app.workshop.demo",
+        "--port",
+        str(port),
+        "--articles",
+        "2",
+    ]
     demo = start_process(
         [*command, "--comments", "3"], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -80,7 +88,7 @@ def test_on_a_busy_port_the_demo_says_which_make_command_to_try(tmp_path: Path) 
         taken.listen()
         port = taken.getsockname()[1]
         env = {**os.environ, "JOBS_VAR_DIR": str(tmp_path)}
-        command = [sys.executable, "-m", "blog_app.demo", "--port", str(port)]
+        command = [sys.executable, "-m", "blog_app.workshop.demo", "--port", str(port)]
         demo = start_process(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
         error = demo.communicate(timeout=60)[1].decode()
     assert demo.returncode == 1

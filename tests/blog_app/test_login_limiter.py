@@ -15,7 +15,7 @@ from blog_app import create_app
 from blog_app.config import BlogConfig
 from blog_app.login_limiter import account_key, address_key
 from blog_app.models import Author
-from jobs.local_redis import free_port
+from jobs.dev.local_redis import free_port
 from tests.blog_app.conftest import PASSWORD
 from tests.blog_app.helpers import Browser
 

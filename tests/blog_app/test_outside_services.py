@@ -18,7 +18,7 @@ from blog_app.outside.smtp_sink import SmtpSink
 from blog_app.services.errors import MailError, OutsideServiceError, SpamApiBusy, SpamCheckError
 from blog_app.services.mailer import Mailer
 from blog_app.services.spam_check import SpamCheck
-from jobs.local_redis import free_port
+from jobs.dev.local_redis import free_port
 
 
 @pytest.fixture

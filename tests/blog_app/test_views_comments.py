@@ -15,7 +15,7 @@ from blog_app import create_app
 from blog_app.models import Article, Author, Comment, CommentStatus
 from blog_app.outside.api_standin import ApiStandin
 from blog_app.outside.smtp_sink import SmtpSink
-from jobs.local_redis import free_port
+from jobs.dev.local_redis import free_port
 from jobs.testing import drain
 from tests.blog_app.helpers import Browser
 

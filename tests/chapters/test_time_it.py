@@ -17,7 +17,7 @@ from blog_app import create_app
 from blog_app.config import BlogConfig
 from blog_app.db import create_schema
 from chapters.tool import ROOT
-from jobs.local_redis import free_port
+from jobs.dev.local_redis import free_port
 
 SCRIPT = ROOT / "chapters" / "time_it.sh"
 

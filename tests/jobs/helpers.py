@@ -57,7 +57,7 @@ def served(app: Any) -> Iterator[str]:
     browser or HTTP client; yields its base URL and stops the server afterwards."""
     from werkzeug.serving import make_server
 
-    from jobs.local_redis import free_port
+    from jobs.dev.local_redis import free_port
 
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

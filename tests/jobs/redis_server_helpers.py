@@ -1,4 +1,4 @@
-"""Helpers for the tests of the Redis servers we start (jobs.local_redis, jobs.project_redis)."""
+"""Helpers for the tests of the Redis servers we start (jobs.dev.local_redis and project_redis)."""
 
 from __future__ import annotations
 

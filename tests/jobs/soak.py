@@ -38,7 +38,7 @@ from pathlib import Path
 import redis
 
 from jobs.client import Client
-from jobs.local_redis import PrivateRedis
+from jobs.dev.local_redis import PrivateRedis
 from jobs.settings import Settings
 from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store
 from tests.jobs.soak_jobs import Soaked

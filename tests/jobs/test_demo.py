@@ -12,7 +12,7 @@ from pathlib import Path
 
 import redis
 
-from jobs.project_redis import ProjectRedis
+from jobs.dev.project_redis import ProjectRedis
 from tests.jobs.helpers import ROOT, start_process, wait_for
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from jobs.dev.local_redis import PrivateRedis
 from jobs.housekeeping import Housekeeping
-from jobs.local_redis import PrivateRedis
 from jobs.recovery import process_exists
 from jobs.registry import Registration
 from jobs.settings import Settings

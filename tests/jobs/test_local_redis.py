@@ -1,4 +1,4 @@
-"""Tests for jobs.local_redis, against real redis-server processes (no mocks of Redis).
+"""Tests for jobs.dev.local_redis, against real redis-server processes (no mocks of Redis).
 
 Every server here is started by the test itself, on a free port, with its data in pytest's
 ``tmp_path``; nothing touches port 6379 or any Redis the machine already runs.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.local_redis import (
+from jobs.dev.local_redis import (
     PrivateRedis,
     RedisServerNotFound,
     find_redis_cli,

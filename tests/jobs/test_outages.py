@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from jobs.client import Client
-from jobs.local_redis import PrivateRedis, free_port
+from jobs.dev.local_redis import PrivateRedis, free_port
 from jobs.settings import Settings
 from jobs.store import RedisUnavailable, Store
 from tests.jobs.helpers import WorkerProcess, wait_for

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from jobs import project_redis
-from jobs.local_redis import PrivateRedis
-from jobs.project_redis import ProjectRedis, default_var_dir
+from jobs.dev import project_redis
+from jobs.dev.local_redis import PrivateRedis
+from jobs.dev.project_redis import ProjectRedis, default_var_dir
 from tests.jobs.redis_server_helpers import client_for, process_gone, wait_for
 
 
@@ -101,7 +101,7 @@ def test_default_var_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert default_var_dir() == tmp_path
 
     monkeypatch.delenv("JOBS_VAR_DIR")
-    repository_root = Path(str(project_redis.__file__)).resolve().parent.parent
+    repository_root = Path(str(project_redis.__file__)).resolve().parents[2]
     assert default_var_dir() == repository_root / "var"
 
 

@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from jobs.client import Client
-from jobs.local_redis import PrivateRedis
+from jobs.dev.local_redis import PrivateRedis
 from jobs.payload import encode
 from jobs.schedule import Schedule
 from jobs.scheduler import Scheduler

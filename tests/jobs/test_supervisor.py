@@ -16,8 +16,8 @@ import redis
 
 import jobs
 from jobs.client import Client
-from jobs.demo import Sleeper
-from jobs.local_redis import free_port
+from jobs.dev.demo import Sleeper
+from jobs.dev.local_redis import free_port
 from tests.jobs.helpers import ROOT, done, failures, start_process, started, wait_for
 from tests.jobs.sample_jobs import Record
 from tests.jobs.supervised_jobs import RUNS_FOR, NamesItsApp, ThreeSeconds
@@ -125,12 +125,12 @@ def test_ctrl_c_in_the_jobs_demo_lets_a_running_job_finish(
     wait_for(lambda: raw.scard("resque:workers") == 2, timeout=60, what="both demo workers")
     output, took = _ctrl_c(demo)
     assert demo.returncode == 0, output
-    assert re.search(r"done jobs\.demo\.Sleeper in 3\.\d+s", output), output
+    assert re.search(r"done jobs\.dev\.demo\.Sleeper in 3\.\d+s", output), output
     assert took < GRACE, output
     assert "a second stop signal" not in output and "put an unfinished job back" not in output
     assert output.count("SIGINT: stopping") == 2, output  # each of its two workers, once
     # Item 11: the demo's workers show each job start and end.
-    assert "start jobs.demo.Sleeper[3.0] from sleep" in output, output
+    assert "start jobs.dev.demo.Sleeper[3.0] from sleep" in output, output
 
 
 # -- COUNT=N: what the workers inherit, and when the supervisor gives up -----------------------

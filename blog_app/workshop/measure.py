@@ -1,6 +1,6 @@
 """Measure the slow actions' response times, the numbers the chapters set out to improve.
 
-    python -m blog_app.measure [--articles 10000] [--comments 50000] [--delay 2]
+    python -m blog_app.workshop.measure [--articles 10000] [--comments 50000] [--delay 2]
                                [--expired-sessions 10000] [--only publish,upload]
 
 Each action runs through the Flask test client against a fresh SQLite database, with the API
@@ -33,9 +33,16 @@ from blog_app.models import Article, Session
 from blog_app.models._time import utcnow
 from blog_app.outside.api_standin import ApiStandin
 from blog_app.outside.smtp_sink import SmtpSink
-from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan, demo_author, drawn_image, seed
+from blog_app.workshop.seed import (
+    DEMO_EMAIL,
+    DEMO_PASSWORD,
+    SeedPlan,
+    demo_author,
+    drawn_image,
+    seed,
+)
 from jobs.client import Client, default_client, set_default_client
-from jobs.local_redis import PrivateRedis
+from jobs.dev.local_redis import PrivateRedis
 from jobs.settings import Settings
 from jobs.store import Store
 from jobs.testing import drain

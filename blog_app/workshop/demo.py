@@ -7,8 +7,8 @@ job as it starts and ends. The blog is seeded on first run. It prints the URLs a
 account. On Ctrl-C it stops everything it started, and Redis only if it started Redis; the
 worker's running jobs get their ``--shutdown-timeout`` to finish.
 
-    python -m blog_app.demo [--port 5000] [--articles 20] [--comments 100]
-    python -m blog_app.demo reset      # empty the dev database, uploads, outbox and Redis
+    python -m blog_app.workshop.demo [--port 5000] [--articles 20] [--comments 100]
+    python -m blog_app.workshop.demo reset      # empty the dev database, uploads, outbox and Redis
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from blog_app.cli import reset_site, seed_site
 from blog_app.config import BlogConfig
 from blog_app.db import create_schema, open_session
 from blog_app.models import Author
-from blog_app.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan
-from jobs.local_redis import free_port, port_is_free
-from jobs.project_redis import ProjectRedis, default_var_dir
+from blog_app.workshop.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan
+from jobs.dev.local_redis import free_port, port_is_free
+from jobs.dev.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import LOCAL_REDIS_SWITCH, Settings
 from jobs.supervisor import start_workers, stop_workers
 
@@ -214,7 +214,7 @@ def _terminate_like_ctrl_c(_signum: int, _frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m blog_app.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m blog_app.workshop.demo", description=__doc__)
     parser.add_argument("action", nargs="?", choices=["run", "reset"], default="run")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--articles", type=int, default=20)

@@ -18,7 +18,7 @@ import time
 from types import FrameType
 
 from jobs.client import Client
-from jobs.project_redis import ProjectRedis, default_var_dir
+from jobs.dev.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import Settings
 from jobs.store import Store, open_store
 from jobs.supervisor import start_workers, stop_workers
@@ -72,7 +72,7 @@ PROGRESS_EVERY = 2.0  # seconds between progress lines
 
 def _start_workers(url: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "jobs", "work", "--queue", "sleep,demo", "--count", "2"]
-    command += ["--import", "jobs.demo", "--verbose"]
+    command += ["--import", "jobs.dev.demo", "--verbose"]
     command += ["--shutdown-timeout", str(SHUTDOWN_TIMEOUT)]
     return start_workers(command, {**os.environ, "REDIS_URL": url})
 

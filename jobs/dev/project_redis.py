@@ -4,7 +4,7 @@ When ``REDIS_URL`` is not set, ``make demo``, the workers, the blog and ``make r
 use this server. It runs daemonized, bound to 127.0.0.1, with append-only persistence under
 ``var/redis`` (so a restart keeps the queues), and its URL is written to ``var/redis/url``:
 that file is how every command finds it without flags. Finding the ``redis-server`` binary
-and the helpers shared with test servers are in :mod:`jobs.local_redis`.
+and the helpers shared with test servers are in :mod:`jobs.dev.local_redis`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import redis
 
-from jobs.local_redis import (
+from jobs.dev.local_redis import (
     HOST,
     START_TIMEOUT,
     STOP_TIMEOUT,
@@ -219,5 +219,5 @@ def default_var_dir() -> Path:
     configured = os.environ.get("JOBS_VAR_DIR")
     if configured:
         return Path(configured)
-    # This file is jobs/project_redis.py, so the repository root is two levels up.
-    return Path(__file__).resolve().parent.parent / "var"
+    # This file is jobs/dev/project_redis.py, so the repository root is three levels up.
+    return Path(__file__).resolve().parents[2] / "var"
