@@ -268,9 +268,13 @@ def demo(rate: float, duration: float | None) -> None:
 @click.option("--read-only", is_flag=True, help="Show everything, change nothing.")
 def web(host: str, port: int, read_only: bool) -> None:
     """The web monitor. Basic auth from JOBS_WEB_USER/JOBS_WEB_PASSWORD; without, loopback only."""
-    from jobs.web.app import serve
-    from jobs.web.auth import AuthSetupError
+    from jobs.extras import MissingExtra
 
+    try:
+        from jobs.web.app import serve
+        from jobs.web.auth import AuthSetupError
+    except MissingExtra as error:
+        raise click.ClickException(str(error)) from error
     try:
         serve(host, port, read_only, os.environ)
     except (AuthSetupError, RedisNotConfigured) as error:

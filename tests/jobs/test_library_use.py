@@ -140,3 +140,44 @@ def test_a_worker_without_redis_url_says_what_to_set(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("Error: REDIS_URL is not set") and "Traceback" not in done.stderr
     assert not (tmp_path / "redis").exists()
+
+
+# A module set to None in sys.modules is how Python spells "not installed": importing it raises
+# ModuleNotFoundError and importlib.util.find_spec finds nothing. (The fresh virtualenv in
+# tests/test_packaging.py checks the same with the libraries really absent.)
+def _run_without(modules: list[str], code: str) -> subprocess.CompletedProcess[str]:
+    hide = "".join(f"sys.modules[{name!r}] = None\n" for name in modules)
+    return subprocess.run(
+        [sys.executable, "-c", f"import sys\n{hide}{code}"], cwd=ROOT, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_inline_runs_a_job_without_pytest() -> None:
+    code = (
+        "import jobs, jobs.testing\n"
+        "from tests.jobs.sample_jobs import Boom\n"
+        "try:\n"
+        "    with jobs.testing.inline():\n"
+        "        jobs.enqueue(Boom, 'raised in the caller')\n"
+        "except ValueError as error:\n"
+        "    print(error)\n"
+        "print('fixtures:', hasattr(jobs.testing, 'jobs_client'))\n"
+    )
+    done = _run_without(["pytest"], code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["raised in the caller", "fixtures: False"]
+
+
+def test_the_monitor_without_flask_names_the_extra_to_install() -> None:
+    message = "pip install 'background-jobs-workshop[web]'"
+    done = _run_without(["flask"], "import jobs\njobs.web")
+    assert "MissingExtra: jobs.web, the monitor, needs flask, which is not installed" in done.stderr
+    assert message in done.stderr
+
+    command = "from jobs.cli import main\nsys.argv = ['jobs', 'web']\nmain()"
+    done = _run_without(["flask"], command)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: jobs.web, the monitor, needs flask")
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
