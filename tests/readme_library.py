@@ -175,3 +175,27 @@ def _commands(block: str) -> Iterator[str]:
         command = line.split("  #")[0].strip()
         if command and not command.startswith("#"):
             yield command
+
+
+def outcome_of(outcomes: list[Outcome], command_part: str) -> Outcome:
+    return next(outcome for outcome in outcomes if command_part in outcome.step.text)
+
+
+def check_the_queue(outcomes: list[Outcome]) -> None:
+    """What the section's scripts and worker say they do, they did."""
+    enqueued = outcome_of(outcomes, "client.enqueue(SendWelcome, 42)").output
+    # The hook ran here, in the process that enqueued, and the job waits for a worker.
+    assert re.search(r"^enqueued SendWelcome on mail: [0-9a-f]{16,}$", enqueued, re.MULTILINE)
+    assert "1 job waiting" in enqueued
+    worker = outcome_of(outcomes, "python -m jobs work").output
+    assert "welcome mail to user 42" in worker and "enqueued" not in worker
+    # Inline: the delayed job ran at once, and the job's error came up in the caller.
+    inline = outcome_of(outcomes, "jobs.testing.inline()").output
+    assert inline.splitlines() == ["welcome mail to user 7", "the job failed: no user 0"]
+
+
+def check_the_monitor(outcomes: list[Outcome]) -> None:
+    """The monitor, mounted in the section's Flask app, shows the queue the worker emptied."""
+    monitor = outcome_of(outcomes, "flask --app myapp.web run").page
+    assert monitor is not None and monitor.status_code == 200, monitor
+    assert "mail" in monitor.text and "Content-Security-Policy" in monitor.headers
