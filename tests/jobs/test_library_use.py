@@ -5,14 +5,17 @@ iterable lists, cancelling a waiting job by id, and jobs.web / jobs.cli without 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from flask import Flask
 
 import jobs
+import jobs.cli
 import jobs.testing
 from jobs.client import Client
 from jobs.settings import LOCAL_REDIS_SWITCH, RedisNotConfigured, Settings
@@ -181,3 +184,26 @@ def test_the_monitor_without_flask_names_the_extra_to_install() -> None:
     assert done.stderr.startswith("Error: jobs.web, the monitor, needs flask")
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_fork_per_job_takes_exactly_the_values_the_readme_states() -> None:
+    readme = (ROOT / "README.md").read_text().splitlines()
+    row = next(line for line in readme if "`FORK_PER_JOB` takes" in line)
+    stated = row.split("`FORK_PER_JOB` takes")[1].split("(any case)")[0]
+    on, off = (set(re.findall(r"`(\w+)`", part)) for part in stated.split(" or "))
+    option = next(param for param in jobs.cli.work.params if param.name == "fork")
+
+    def reading(value: str) -> bool | None:
+        try:
+            return bool(option.type.convert(value, option, None))
+        except click.BadParameter:
+            return None  # refused
+
+    assert option.envvar == "FORK_PER_JOB"
+    assert {reading(value.swapcase()) for value in on} == {True}
+    assert {reading(value.title()) for value in off} == {False}
+    # Nothing else: every letter and digit alone, and a few words a person might try.
+    others = set("abcdefghijklmnopqrstuvwxyz0123456789") | {"enabled", "disabled", "maybe", "2"}
+    assert {value: reading(value) for value in others - on - off} == dict.fromkeys(
+        others - on - off
+    )
