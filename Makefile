@@ -61,7 +61,8 @@ WHEELHOUSE_DIR := var/wheelhouse
 WHEELHOUSE_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 WHEELHOUSE_PLATFORMS := manylinux_2_28_x86_64 manylinux_2_17_x86_64 manylinux2014_x86_64
 wheelhouse: $(INSTALLED) ## Every wheel make setup installs, in var/wheelhouse, for installing offline (WHEELHOUSE_PYTHON=3.12)
-	rm -rf $(WHEELHOUSE_DIR)
+	@# setuptools would put a module left in an old build/ into the wheel, even one deleted since.
+	rm -rf $(WHEELHOUSE_DIR) build
 	$(BIN)/pip wheel --quiet --no-deps --wheel-dir $(WHEELHOUSE_DIR) .
 	$(BIN)/pip download --quiet --dest $(WHEELHOUSE_DIR) --constraint $(CONSTRAINTS) \
 	  --only-binary=:all: --python-version $(WHEELHOUSE_PYTHON) \
