@@ -20,9 +20,9 @@ PORT ?= 5000
 MONITOR_PORT ?= 5678
 LATENCY ?= 0.5
 FAILURE_RATE ?= 0
-.PHONY: help setup demo jobs-demo reset blog api-standin smtp-sink measure test lint typecheck \
-	unit bench soak redis redis-stop redis-cli worker scheduler monitor browser chapters clean \
-	notebooks jupyter
+.PHONY: help setup wheelhouse demo jobs-demo reset blog api-standin smtp-sink measure test lint \
+	typecheck unit bench soak redis redis-stop redis-cli worker scheduler monitor browser chapters \
+	clean notebooks jupyter
 
 help: ## List the make targets, and the variables they take
 	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -40,13 +40,36 @@ help: ## List the make targets, and the variables they take
 	  'V=1' 'chapter-N: every check with pytest'"'"'s details' \
 	  'SMALL=1' 'make notebooks: the quick size CI runs (figures in docs/ untouched)'
 
-$(INSTALLED): pyproject.toml
+# The versions in constraints.txt, from PyPI, or only from a wheelhouse with WHEELHOUSE=dir
+# (no network at all: see "Installing offline" in the README).
+CONSTRAINTS := constraints.txt
+WHEELHOUSE ?=
+PIP_INSTALL = $(BIN)/pip install --quiet --constraint $(CONSTRAINTS) \
+	$(if $(WHEELHOUSE),--no-index --find-links '$(abspath $(WHEELHOUSE))')
+
+# The queue (core), its monitor (web), the blog and its tools (workshop), the test tools (dev).
+$(INSTALLED): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(PIP_INSTALL) --upgrade pip
+	$(PIP_INSTALL) -e '.[web,workshop,dev]'
 	touch $(INSTALLED)
 
-setup: $(INSTALLED) ## Create .venv and install everything (done on first use by the others)
+setup: $(INSTALLED) ## Create .venv and install everything (done on first use by the others; WHEELHOUSE=dir: offline)
+
+WHEELHOUSE_DIR := var/wheelhouse
+# The laptops' Python (major.minor); the wheelhouse holds wheels for Linux x86-64 only.
+WHEELHOUSE_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+WHEELHOUSE_PLATFORMS := manylinux_2_28_x86_64 manylinux_2_17_x86_64 manylinux2014_x86_64
+wheelhouse: $(INSTALLED) ## Every wheel make setup installs, in var/wheelhouse, for installing offline (WHEELHOUSE_PYTHON=3.12)
+	@# setuptools would put a module left in an old build/ into the wheel, even one deleted since.
+	rm -rf $(WHEELHOUSE_DIR) build
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir $(WHEELHOUSE_DIR) .
+	$(BIN)/pip download --quiet --dest $(WHEELHOUSE_DIR) --constraint $(CONSTRAINTS) \
+	  --only-binary=:all: --python-version $(WHEELHOUSE_PYTHON) \
+	  $(addprefix --platform ,$(WHEELHOUSE_PLATFORMS)) \
+	  "$$(ls $(WHEELHOUSE_DIR)/background_jobs_workshop-*.whl)[web,workshop,dev]" pip setuptools
+	@echo "$(WHEELHOUSE_DIR): $$(ls $(WHEELHOUSE_DIR) | wc -l) wheels, $$(du -sh $(WHEELHOUSE_DIR) | cut -f1)," \
+	  "for Python $(WHEELHOUSE_PYTHON) on Linux x86-64. Offline: make setup WHEELHOUSE=$(WHEELHOUSE_DIR)"
 
 demo: $(INSTALLED) ## The whole workshop: Redis, API stand-in, SMTP sink, a worker and the blog; Ctrl-C stops it all
 	$(BIN)/python -m blog_app.workshop.demo --port $(PORT)
@@ -88,12 +111,18 @@ SOAK_KILLS ?= 30
 soak: $(INSTALLED) ## Chaos run: SOAK_JOBS jobs, SOAK_KILLS kill -9s in all 3 modes, 2 Redis restarts; fails on a lost job
 	$(BIN)/python -m tests.jobs.soak --jobs $(SOAK_JOBS) --kills $(SOAK_KILLS)
 
-bench: $(INSTALLED) ## Our queue vs RQ and Huey side by side: enqueue, drain, pickup latency, memory (a few minutes)
+# The benchmark's peers and tools are an extra of their own, installed on first use.
+BENCH_INSTALLED := $(VENV)/.bench-installed
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(PIP_INSTALL) -e '.[web,workshop,dev,bench]'
+	touch $(BENCH_INSTALLED)
+
+bench: $(BENCH_INSTALLED) ## Our queue vs RQ and Huey side by side: enqueue, drain, pickup latency, memory (a few minutes)
 	$(BIN)/python -m bench
 
 # Jupyter and matplotlib are an extra of their own, installed on first use of these targets.
 $(NOTEBOOKS_INSTALLED): $(INSTALLED)
-	$(BIN)/pip install --quiet -e '.[dev,bench,notebooks]'
+	$(PIP_INSTALL) -e '.[web,workshop,dev,notebooks]'
 	touch $(NOTEBOOKS_INSTALLED)
 
 notebooks: $(NOTEBOOKS_INSTALLED) ## Run every notebook headless: executed copies and figures in var/notebooks/ (SMALL=1)

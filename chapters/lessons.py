@@ -207,10 +207,11 @@ def run_chapter(box: Sandbox, number: int, readme: Path) -> list[tuple[str, str,
 def _sandbox(temp: Path) -> Sandbox:
     root = temp / "repo"
     copy_repository(ROOT, root)
-    # The copy uses this virtualenv. Its pyproject.toml is made older than the install
-    # marker, so that make does not reinstall the project (from the copy) into it.
+    # The copy uses this virtualenv. Its pyproject.toml and constraints.txt are made older than
+    # the install marker, so that make does not reinstall the project (from the copy) into it.
     (root / ".venv").symlink_to(ROOT / ".venv")
-    os.utime(root / "pyproject.toml", (0, 0))
+    for name in ("pyproject.toml", "constraints.txt"):
+        os.utime(root / name, (0, 0))
     makefile = root / "Makefile"
     if "chapter-%-start" not in makefile.read_text():
         print("(The Makefile has no chapter targets yet: using chapters.lessons.MAKEFILE_RULES)")

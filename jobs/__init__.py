@@ -159,19 +159,11 @@ def retrying() -> WaitingJobs:
 
 
 def __getattr__(name: str) -> Any:
-    """``jobs.web`` (the monitor, which needs Flask) and ``jobs.cli`` (the command line, which
-    needs click) are imported on first use, so ``import jobs`` stays lean and a missing
-    library is named when it is needed."""
+    """``jobs.web`` (the monitor) and ``jobs.cli`` (the command line) are imported on first
+    use, so ``import jobs`` stays lean. The monitor needs the ``web`` extra; without it, this
+    raises :class:`jobs.extras.MissingExtra`, which says what to install."""
     if name not in ("web", "cli"):
         raise AttributeError(f"module 'jobs' has no attribute {name!r}")
     import importlib
 
-    try:
-        return importlib.import_module(f"jobs.{name}")
-    except ModuleNotFoundError as error:
-        if error.name is None or error.name.startswith("jobs"):
-            raise
-        raise ModuleNotFoundError(
-            f"jobs.{name} needs {error.name}, which is not installed (pip install {error.name})",
-            name=error.name,
-        ) from error
+    return importlib.import_module(f"jobs.{name}")

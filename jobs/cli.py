@@ -217,9 +217,13 @@ def _redis_url_that_answers(settings: Settings) -> str:
 @click.option("--read-only", is_flag=True, help="Show everything, change nothing.")
 def web(host: str, port: int, read_only: bool) -> None:
     """The web monitor. Basic auth from JOBS_WEB_USER/JOBS_WEB_PASSWORD; without, loopback only."""
-    from jobs.web.app import serve
-    from jobs.web.auth import AuthSetupError
+    from jobs.extras import MissingExtra
 
+    try:
+        from jobs.web.app import serve
+        from jobs.web.auth import AuthSetupError
+    except MissingExtra as error:
+        raise click.ClickException(str(error)) from error
     try:
         serve(host, port, read_only, os.environ)
     except (AuthSetupError, RedisNotConfigured) as error:
@@ -244,3 +248,8 @@ def scheduler(imports: str, schedule_file: str, verbose: bool) -> None:
     store = open_store(_resolved_redis_url(settings), settings.namespace)
     store.ping()
     run_standalone(Scheduler(store, settings, schedule), store)
+
+
+def main() -> None:
+    """The ``jobs`` command an installed package puts on PATH: the queue's own commands."""
+    cli(prog_name="jobs")

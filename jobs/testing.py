@@ -11,21 +11,20 @@
   (fetch, perform, acknowledge or fail) against real Redis. Returns how many ran.
 * A pytest plugin: add ``pytest_plugins = ["jobs.testing"]`` to a ``conftest.py`` for the
   ``jobs_redis_url`` fixture (a private Redis server for the session, emptied before each test)
-  and ``jobs_client`` (a client on it, also installed as the default client).
+  and ``jobs_client`` (a client on it, also installed as the default client). The fixtures live
+  in :mod:`jobs.pytest_plugin`; this module offers them only when pytest is installed, so an app
+  that tests with another runner, or runs ``inline()`` in a script, does without pytest.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from jobs.client import (
     Client,
@@ -35,7 +34,6 @@ from jobs.client import (
     default_client,
     set_default_client,
 )
-from jobs.dev.local_redis import PrivateRedis
 from jobs.fetch import Fetcher
 from jobs.hooks import DontPerform, EnqueueCall, Hooks, JobCall, default_hooks
 from jobs.job_class import class_name_of, perform_callable, queue_of
@@ -43,8 +41,13 @@ from jobs.job_loader import JobLoader
 from jobs.payload import encode
 from jobs.processor import process
 from jobs.settings import Settings
-from jobs.store import Store, open_store
 from jobs.worker import QueueSelector
+
+if importlib.util.find_spec("pytest") is not None:
+    # `pytest_plugins = ["jobs.testing"]` finds the fixtures here, as before they moved.
+    from jobs.pytest_plugin import jobs_client as jobs_client
+    from jobs.pytest_plugin import jobs_redis_server as jobs_redis_server
+    from jobs.pytest_plugin import jobs_redis_url as jobs_redis_url
 
 
 class InlineClient(Client):
@@ -124,31 +127,3 @@ def drain(
         process(delivery, loader, hooks or default_hooks)
         ran += 1
     return ran
-
-
-# -- the pytest plugin ---------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def jobs_redis_server() -> Iterator[PrivateRedis]:
-    with (
-        tempfile.TemporaryDirectory(prefix="jobs-redis-") as directory,
-        PrivateRedis(Path(directory)) as server,
-    ):
-        yield server
-
-
-@pytest.fixture
-def jobs_redis_url(jobs_redis_server: PrivateRedis) -> str:
-    """A private Redis, emptied before each test."""
-    Store(jobs_redis_server.url).client.flushall()
-    return jobs_redis_server.url
-
-
-@pytest.fixture
-def jobs_client(jobs_redis_url: str) -> Iterator[Client]:
-    """A client on the private Redis, installed as the default client for the test."""
-    settings = Settings(redis_url=jobs_redis_url)
-    client = Client(open_store(jobs_redis_url, settings.namespace), settings)
-    previous = current_default_client()
-    set_default_client(client)
-    yield client
-    set_default_client(previous)

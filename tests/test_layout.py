@@ -158,9 +158,9 @@ def test_the_store_check_sees_a_reach_inside(tmp_path: Path) -> None:
 
 # The queue's root holds the queue. The workshop's tooling (a Redis for tests and for the project,
 # the demo, the workshop's commands) lives in jobs/dev/ and is loaded only when asked for: by
-# Settings when JOBS_LOCAL_REDIS=1, by jobs.testing's pytest fixture for a throwaway Redis, and by
+# Settings when JOBS_LOCAL_REDIS=1, by the pytest plugin's fixture for a throwaway Redis, and by
 # ``python -m jobs``, the workshop's command line (an app adds only jobs.cli's commands).
-LOADS_DEV_TOOLING_AT_IMPORT = {"jobs.testing", "jobs.__main__"}
+LOADS_DEV_TOOLING_AT_IMPORT = {"jobs.pytest_plugin", "jobs.__main__"}
 
 
 def dev_tooling_imported_at_import_time(name: str, path: Path) -> list[str]:

@@ -26,6 +26,10 @@ name), :mod:`~jobs.web.display` (data as short text, and one time format),
 
 from __future__ import annotations
 
+from jobs.extras import require_extra
+
+require_extra("jobs.web, the monitor,", "web", ("flask",))
+
 from jobs.web.app import create_app
 from jobs.web.blueprint import create_blueprint
 from jobs.web.security import allow_everyone

@@ -19,7 +19,7 @@ from bench.report import ROWS
 REPO = Path(__file__).resolve().parents[2]
 NUMBER = re.compile(r"\d")
 
-INSTALL = "the benchmark's extras: pip install -e '.[bench]'"
+INSTALL = "the benchmark's extra: make .venv/.bench-installed (make bench installs it)"
 pytest.importorskip("huey", reason=INSTALL)
 pytest.importorskip("rq", reason=INSTALL)
 psutil = pytest.importorskip("psutil", reason=INSTALL)

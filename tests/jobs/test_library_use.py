@@ -5,14 +5,17 @@ iterable lists, cancelling a waiting job by id, and jobs.web / jobs.cli without 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from flask import Flask
 
 import jobs
+import jobs.cli
 import jobs.testing
 from jobs.client import Client
 from jobs.settings import LOCAL_REDIS_SWITCH, RedisNotConfigured, Settings
@@ -140,3 +143,67 @@ def test_a_worker_without_redis_url_says_what_to_set(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("Error: REDIS_URL is not set") and "Traceback" not in done.stderr
     assert not (tmp_path / "redis").exists()
+
+
+# A module set to None in sys.modules is how Python spells "not installed": importing it raises
+# ModuleNotFoundError and importlib.util.find_spec finds nothing. (The fresh virtualenv in
+# tests/test_packaging.py checks the same with the libraries really absent.)
+def _run_without(modules: list[str], code: str) -> subprocess.CompletedProcess[str]:
+    hide = "".join(f"sys.modules[{name!r}] = None\n" for name in modules)
+    return subprocess.run(
+        [sys.executable, "-c", f"import sys\n{hide}{code}"], cwd=ROOT, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_inline_runs_a_job_without_pytest() -> None:
+    code = (
+        "import jobs, jobs.testing\n"
+        "from tests.jobs.sample_jobs import Boom\n"
+        "try:\n"
+        "    with jobs.testing.inline():\n"
+        "        jobs.enqueue(Boom, 'raised in the caller')\n"
+        "except ValueError as error:\n"
+        "    print(error)\n"
+        "print('fixtures:', hasattr(jobs.testing, 'jobs_client'))\n"
+    )
+    done = _run_without(["pytest"], code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["raised in the caller", "fixtures: False"]
+
+
+def test_the_monitor_without_flask_names_the_extra_to_install() -> None:
+    message = "pip install 'background-jobs-workshop[web]'"
+    done = _run_without(["flask"], "import jobs\njobs.web")
+    assert "MissingExtra: jobs.web, the monitor, needs flask, which is not installed" in done.stderr
+    assert message in done.stderr
+
+    command = "from jobs.cli import main\nsys.argv = ['jobs', 'web']\nmain()"
+    done = _run_without(["flask"], command)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: jobs.web, the monitor, needs flask")
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_fork_per_job_takes_exactly_the_values_the_readme_states() -> None:
+    readme = (ROOT / "README.md").read_text().splitlines()
+    row = next(line for line in readme if "`FORK_PER_JOB` takes" in line)
+    stated = row.split("`FORK_PER_JOB` takes")[1].split("(any case)")[0]
+    on, off = (set(re.findall(r"`(\w+)`", part)) for part in stated.split(" or "))
+    option = next(param for param in jobs.cli.work.params if param.name == "fork")
+
+    def reading(value: str) -> bool | None:
+        try:
+            return bool(option.type.convert(value, option, None))
+        except click.BadParameter:
+            return None  # refused
+
+    assert option.envvar == "FORK_PER_JOB"
+    assert {reading(value.swapcase()) for value in on} == {True}
+    assert {reading(value.title()) for value in off} == {False}
+    # Nothing else: every letter and digit alone, and a few words a person might try.
+    others = set("abcdefghijklmnopqrstuvwxyz0123456789") | {"enabled", "disabled", "maybe", "2"}
+    assert {value: reading(value) for value in others - on - off} == dict.fromkeys(
+        others - on - off
+    )
