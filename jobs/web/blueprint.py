@@ -37,6 +37,7 @@ from flask.typing import ResponseReturnValue
 from jobs.store import Store, redact
 from jobs.web.actions import register_actions
 from jobs.web.display import plural
+from jobs.web.metrics_view import ms_text
 from jobs.web.monitor import Monitor
 from jobs.web.names import queue_url
 from jobs.web.security import (
@@ -120,6 +121,7 @@ def create_blueprint(
             "back_link": back_link,
             "plural": plural,
             "queue_url": queue_url,
+            "ms_text": ms_text,
         }
 
     blueprint.record_once(lambda state: _leave_csrf_to_the_monitor(state.app, blueprint))
