@@ -7,22 +7,7 @@ import json
 import re
 import time
 
-from jobs.store import Store
-from tests.jobs.web.conftest import Isolated, page
-
-W = "web1:4242:default"
-
-
-def run(store: Store, class_name: str, run_us: list[int], failed: int = 0) -> None:
-    """Settle jobs of ``class_name`` that took ``run_us`` each, the last ``failed`` failing."""
-    payloads = [json.dumps({"class": class_name, "args": [n]}).encode() for n in run_us]
-    store.queues.push("default", payloads)
-    for n, us in enumerate(run_us):
-        [entry] = store.queues.acknowledge_and_fetch(W, [], ["default"], "", 1)[1]
-        if n >= len(run_us) - failed:
-            assert store.queues.fail(W, entry, b"{}", 10, run_us=us)
-        else:
-            store.queues.acknowledge_and_fetch(W, [entry], [], "", 0, run_us=[us])
+from tests.jobs.web.conftest import Isolated, page, settle_runs
 
 
 def row_of(html: str, name: str) -> list[str]:
@@ -37,8 +22,8 @@ def row_of(html: str, name: str) -> list[str]:
 def test_the_metrics_tab_shows_each_class_of_the_last_hour_most_time_first(
     isolated: Isolated,
 ) -> None:
-    run(isolated.store, "app.Mail", [30_000, 30_000, 30_000, 30_000], failed=1)
-    run(isolated.store, "app.Thumb", [400_000, 600_000])
+    settle_runs(isolated.store, "app.Mail", [30_000, 30_000, 30_000, 30_000], failed=1)
+    settle_runs(isolated.store, "app.Thumb", [400_000, 600_000])
 
     html = page(isolated.http, "/job-metrics")
 
@@ -49,7 +34,7 @@ def test_the_metrics_tab_shows_each_class_of_the_last_hour_most_time_first(
 
 
 def test_a_class_page_shows_its_histogram_and_minutes(isolated: Isolated) -> None:
-    run(isolated.store, "app.Mail", [700, 30_000, 30_000, 2_000_000], failed=1)
+    settle_runs(isolated.store, "app.Mail", [700, 30_000, 30_000, 2_000_000], failed=1)
 
     html = page(isolated.http, "/job-metrics/class?name=app.Mail")
 
@@ -84,7 +69,7 @@ def test_the_queues_tab_and_the_metrics_tab_show_each_queue_s_latency(isolated: 
 
 
 def test_class_names_are_escaped(isolated: Isolated) -> None:
-    run(isolated.store, "<script>alert(1)</script>", [1000])
+    settle_runs(isolated.store, "<script>alert(1)</script>", [1000])
 
     for path in ("/job-metrics", "/job-metrics/class?name=%3Cscript%3Ealert(1)%3C/script%3E"):
         html = page(isolated.http, path)
