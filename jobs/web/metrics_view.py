@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from jobs.metrics import HOUR_MINUTES, ClassSummary, by_time_spent, series, summary, summed
 from jobs.store import BUCKET_BOUNDS_US, ClassRuns, Store
-from jobs.web.display import duration_text
+from jobs.web.display import duration_text, plural
 from jobs.web.names import QueueName
 
 CHART_WIDTH, CHART_HEIGHT = 600, 150
@@ -51,6 +51,7 @@ class ClassPage:
     bucket_labels: list[str]
     runs_chart: list[Bar]
     time_chart: list[Bar]
+    peaks: tuple[str, str]  # what the tallest bar of each per-minute chart stands for
     minutes: list[tuple[str, ClassSummary]]  # the minutes with runs, newest first
 
 
@@ -62,7 +63,7 @@ def ms_text(ms: float | None) -> str:
         return f"{ms:.2f} ms"
     if ms < 1000:
         return f"{ms:.0f} ms"
-    return f"{ms / 1000:.3g} s" if ms < 60_000 else duration_text(ms / 1000)
+    return f"{ms / 1000:.3g} s" if ms < 100_000 else duration_text(ms / 1000)
 
 
 def latency_text(waited: float | None) -> str:
@@ -109,13 +110,20 @@ def class_page(store: Store, class_name: str) -> ClassPage:
         bucket_labels(),
         minute_bars(per_minute, lambda s: (s.processed, s.failed), lambda n: f"{n:g} runs"),
         minute_bars(per_minute, lambda s: (s.mean_ms or 0.0, 0.0), lambda ms: ms_text(ms)),
+        (
+            plural(max((s.processed for _, s in per_minute), default=0), "run"),
+            ms_text(max((s.mean_ms or 0.0 for _, s in per_minute), default=0.0)),
+        ),
         [(minute_text(minute), s) for minute, s in reversed(per_minute) if s.processed],
     )
 
 
 def bucket_labels() -> list[str]:
-    """``≤ 1.00 ms`` ... ``≤ 60.0 s``, then ``> 60.0 s``: the histogram's buckets."""
-    bounds = [ms_text(bound / 1000) for bound in BUCKET_BOUNDS_US]
+    """``≤ 1 ms``, ``≤ 2.5 ms`` ... ``≤ 60 s``, then ``> 60 s``: the histogram's buckets."""
+    bounds = [
+        f"{us / 1000:g} ms" if us < 1_000_000 else f"{us / 1_000_000:g} s"
+        for us in BUCKET_BOUNDS_US
+    ]
     return [f"≤ {bound}" for bound in bounds] + [f"> {bounds[-1]}"]
 
 

@@ -43,7 +43,7 @@ def test_a_class_page_shows_its_histogram_and_minutes(isolated: Isolated) -> Non
     histogram = re.search(r'<svg id="histogram".*?</svg>', html, re.S).group(0)  # type: ignore[union-attr]
     titles = re.findall(r"<title>([^<]*)</title>", histogram)
     assert len(titles) == 16
-    assert "1 ≤ 1.00 ms" in titles and "2 ≤ 50 ms" in titles and "1 ≤ 2.5 s" in titles
+    assert "1 ≤ 1 ms" in titles and "2 ≤ 50 ms" in titles and "1 ≤ 2.5 s" in titles
     minutes = re.search(r'<table class="list" id="class-minutes">.*?</table>', html, re.S)
     assert minutes is not None
     rows = re.findall(r"<tr><td>(\d\d:\d\d UTC)</td><td class=\"num\">(\d+)</td>", minutes.group(0))
@@ -65,7 +65,7 @@ def test_the_queues_tab_and_the_metrics_tab_show_each_queue_s_latency(isolated: 
     for path in ("/queues", "/job-metrics"):
         html = page(isolated.http, path)
         cells = re.findall(r'<td class="num latency">([^<]*)</td>', html)
-        assert cells[0] == "" and re.fullmatch(r"1m 3\ds", cells[1]), (path, cells)
+        assert cells[0] == "" and re.fullmatch(r"9\d s", cells[1]), (path, cells)
 
 
 def test_class_names_are_escaped(isolated: Isolated) -> None:
