@@ -36,6 +36,6 @@ redis.call('LTRIM', KEYS[7], -tonumber(ARGV[3]), -1)
 redis.call('HDEL', KEYS[8], redis.sha1hex(ARGV[1]))
 if ARGV[9] ~= '' then
   record_runs(KEYS[11], KEYS[12], ARGV[9], tonumber(ARGV[10]),
-    {{metrics_class(ARGV[1]), tonumber(ARGV[7]), tonumber(ARGV[8]), 1}})
+    {{metrics_class(ARGV[1], nil), tonumber(ARGV[7]), tonumber(ARGV[8]), 1}})
 end
 return 1

@@ -50,10 +50,10 @@ local function acknowledge()
     local entry = ARGV[i]
     if redis.call('LREM', KEYS[1], 1, entry) == 1 then
       redis.call('HDEL', KEYS[5], redis.sha1hex(entry))
-      record_status(status_prefix, status_seconds, job_of_entry(entry), now,
-        'state', 'done', 'finished_at', now)
+      local job = job_of_entry(entry)
+      record_status(status_prefix, status_seconds, job, now, 'state', 'done', 'finished_at', now)
       if metrics_until ~= '' then
-        runs[#runs + 1] = {metrics_class(entry), tonumber(ARGV[i + finished]),
+        runs[#runs + 1] = {metrics_class(entry, job), tonumber(ARGV[i + finished]),
           tonumber(ARGV[i + 2 * finished]), 0}
       end
       count = count + 1

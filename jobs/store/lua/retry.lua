@@ -30,7 +30,7 @@ end
 redis.call('HDEL', KEYS[8], redis.sha1hex(ARGV[1]))
 if ARGV[11] ~= '' then
   record_runs(KEYS[11], KEYS[12], ARGV[11], tonumber(ARGV[12]),
-    {{metrics_class(ARGV[1]), tonumber(ARGV[9]), tonumber(ARGV[10]), 1}})
+    {{metrics_class(ARGV[1], nil), tonumber(ARGV[9]), tonumber(ARGV[10]), 1}})
 end
 local due = now + tonumber(ARGV[3])
 local retried = job_of_entry(ARGV[2])  -- the payload with its retry count and error

@@ -6,25 +6,32 @@
 -- so a flood of made-up class names cannot grow it without bound.
 -- The minute's hash is named by the caller and passed in KEYS, like every key but one's status.
 
--- metrics_class(entry): the job class an in-flight entry (JSON [queue, payload]) names, cut to
--- 200 characters, or '(unreadable)' when there is none to read (it failed for that reason).
-local function metrics_class(entry)
-  local ok, parts = pcall(cjson.decode, entry)
-  if ok and type(parts) == 'table' and type(parts[2]) == 'string' then
-    local read, job = pcall(cjson.decode, parts[2])
-    if read and type(job) == 'table' and type(job['class']) == 'string' then
-      return string.sub(job['class'], 1, 200)
+-- metrics_class(entry, job): the job class an in-flight entry (JSON [queue, payload]) names,
+-- cut to 200 characters, or '(unreadable)' when there is none to read (it failed for that
+-- reason). ``job``: the payload already decoded (job_of_entry's), or nil to decode it here.
+local function metrics_class(entry, job)
+  if job == nil then
+    local ok, parts = pcall(cjson.decode, entry)
+    if ok and type(parts) == 'table' and type(parts[2]) == 'string' then
+      local read, decoded = pcall(cjson.decode, parts[2])
+      if read then job = decoded end
     end
+  end
+  if type(job) == 'table' and type(job['class']) == 'string' then
+    return string.sub(job['class'], 1, 200)
   end
   return '(unreadable)'
 end
 
--- The name ``class`` is counted under in ``key``: itself if the hash holds it already or has
--- room for it, else '(other)'.
-local function filed_under(key, class, most)
-  if redis.call('HEXISTS', key, 'p:' .. class) == 1 then return class end
+-- count_runs(key, class, n, most): add ``n`` runs of ``class`` to ``key``; returns the
+-- name they were counted under: the class itself if the hash holds it already or has room
+-- for it, else '(other)'. The common case, a class already counted, costs one command.
+local function count_runs(key, class, n, most)
+  if redis.call('HINCRBY', key, 'p:' .. class, n) > n then return class end
   if redis.call('HINCRBY', key, 'classes', 1) <= most then return class end
   redis.call('HINCRBY', key, 'classes', -1)
+  redis.call('HDEL', key, 'p:' .. class)
+  redis.call('HINCRBY', key, 'p:(other)', n)
   return '(other)'
 end
 
@@ -46,8 +53,8 @@ local function record_runs(minute_key, totals_key, keep_until, most, runs)
   end
   for _, key in ipairs({minute_key, totals_key}) do
     for _, class in ipairs(classes) do
-      local sum, name = sums[class], filed_under(key, class, most)
-      redis.call('HINCRBY', key, 'p:' .. name, sum.p)
+      local sum = sums[class]
+      local name = count_runs(key, class, sum.p, most)
       if sum.f > 0 then redis.call('HINCRBY', key, 'f:' .. name, sum.f) end
       redis.call('HINCRBY', key, 'us:' .. name, sum.us)
       for bucket, count in pairs(sum.h) do
