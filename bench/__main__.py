@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics_cost = []
         if "metrics" in chosen:
             print("... metrics", file=sys.stderr, flush=True)
-            metrics_cost = measure_metrics_cost(bench, sizes)
+            metrics_cost = measure_metrics_cost(bench, sizes, options.quick)
         profile = None
         if "profile" in chosen:
             print("... profile", file=sys.stderr, flush=True)

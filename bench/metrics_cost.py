@@ -24,19 +24,21 @@ ROUNDS: dict[WorkerMode, int] = {"thread": 7, "fork": 3}
 MODES: dict[WorkerMode, str] = {"thread": "1 process, 10 threads", "fork": "fork per job"}
 
 
-def measure_metrics_cost(bench: Bench, sizes: Sizes) -> list[str]:
-    """One line per mode: medians with metrics on and off, and their ratios."""
+def measure_metrics_cost(bench: Bench, sizes: Sizes, quick: bool = False) -> list[str]:
+    """One line per mode: medians with metrics on and off, and their ratios (``quick``: one
+    round each, a smoke run)."""
     on, off = Ours(bench.url), Ours(bench.url, metrics=False)
     lines = []
     for mode, described in MODES.items():
         count = sizes.drain if mode == "thread" else sizes.fork
         runs: dict[bool, list[Measurement]] = {True: [], False: []}
-        for round_ in range(ROUNDS[mode]):
+        rounds = 1 if quick else ROUNDS[mode]
+        for round_ in range(rounds):
             for system in (on, off) if round_ % 2 == 0 else (off, on):
                 measured = scenarios.drain(bench, system, mode, 1, count, "metrics-cost")
                 assert measured is not None
                 runs[system.metrics].append(measured)
-        lines.append(f"{described}, {count} jobs, {ROUNDS[mode]} rounds each:" + _compare(runs))
+        lines.append(f"{described}, {count} jobs, {rounds} rounds each:" + _compare(runs))
     return lines
 
 
