@@ -72,6 +72,18 @@ def test_with_metrics_off_nothing_is_recorded(store: Store, raw: redis.Redis) ->
     assert raw.keys("resque:jobs:metrics:*") == []
 
 
+def test_with_metrics_off_a_failure_and_a_retry_record_none(store: Store, raw: redis.Redis) -> None:
+    store.queues.push("high", [payload("app.Mail", 1), payload("app.Mail", 2)])
+    first = store.queues.fetch(W, ["high"], RUN_AT)
+    assert first is not None and store.queues.fail(W, first, b"{}", 100, run_us=None)
+    second = store.queues.fetch(W, ["high"], RUN_AT)
+    assert second is not None
+    assert store.scheduled.retry(W, second, payload("app.Mail", 2), 1000, run_us=None)
+
+    assert raw.get("resque:stat:failed") == "2"
+    assert raw.keys("resque:jobs:metrics:*") == []
+
+
 def test_a_failure_and_a_retry_count_as_failed_runs(store: Store, raw: redis.Redis) -> None:
     store.queues.push("high", [payload("app.Mail", 1), payload("app.Mail", 2)])
     first = store.queues.fetch(W, ["high"], RUN_AT)
