@@ -120,8 +120,9 @@ class Scripts:
         """Acknowledge the ``finished`` entries, which ran ``run_us`` microseconds each (None:
         record no metrics), then take up to ``wanted`` jobs; returns whether each was
         acknowledged, and the in-flight entries taken."""
+        assert run_us is None or len(run_us) == len(finished), "a run time per finished job"
         buckets, metrics = metrics_args(minute, run_us)
-        times = run_us if run_us is not None else [0] * len(finished)
+        times = run_us if run_us is not None else [0] * len(finished)  # unread when off
         flags, taken = self._fetch(
             keys=[*worker_keys, *queue_lists],
             args=[
