@@ -3,7 +3,8 @@
 Scenarios (``--only`` picks some): ``enqueue``, ``drain`` (thread mode, one and two worker
 processes started by the harness itself, not through ``--count``), ``fork`` (fork per job,
 and one job at a time without fork), ``pickup`` (latency), ``lateness`` (delayed jobs, ours),
-``profile`` (py-spy, our worker).
+``profile`` (py-spy, our worker), ``metrics`` (our drain with run-time metrics on and off,
+taking turns in the same run: what the metrics cost).
 ``--quick`` runs every scenario with small N in seconds: a smoke test, not a measurement.
 """
 
@@ -23,6 +24,7 @@ from bench.harness import REPO, Bench, stop_on_signals
 from bench.huey_peer import HueyPeer
 from bench.lateness import measure_lateness
 from bench.measure import Measurement
+from bench.metrics_cost import measure_metrics_cost
 from bench.ours import Ours
 from bench.profile import profile_thread_worker, summary
 from bench.rq_peer import RQPeer
@@ -72,7 +74,7 @@ RUNNERS: dict[str, Runner] = {
     "fork": run_fork,
     "pickup": run_pickup,
 }
-NAMES = [*RUNNERS, "lateness", "profile"]
+NAMES = [*RUNNERS, "lateness", "profile", "metrics"]
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -126,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         if "lateness" in chosen:
             print("... lateness", file=sys.stderr, flush=True)
             lateness = measure_lateness(bench.url, sizes.lateness, sizes.lateness_spread)
+        metrics_cost = []
+        if "metrics" in chosen:
+            print("... metrics", file=sys.stderr, flush=True)
+            metrics_cost = measure_metrics_cost(bench, sizes, options.quick)
         profile = None
         if "profile" in chosen:
             print("... profile", file=sys.stderr, flush=True)
@@ -145,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
             f" p50 {lateness['p50'] * 1000:.1f} ms, p99 {lateness['p99'] * 1000:.1f} ms,"
             f" max {lateness['max'] * 1000:.1f} ms"
         )
+    if metrics_cost:
+        print("\nWhat the run-time metrics cost, our drain with them on and off in turns:\n")
+        print("\n".join(metrics_cost))
     if "profile" in chosen:
         print("\nWhere a job's time goes: our worker, 10 threads, under py-spy\n")
         print(summary(profile) if profile else "py-spy is not installed: pip install py-spy")

@@ -12,11 +12,14 @@ from jobs.store import Store
 
 
 class Ours:
-    name = "ours"
     bulk_api = "Client.enqueue_many"
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, metrics: bool = True) -> None:
+        """``metrics=False``: workers started with ``JOBS_METRICS=0``, recording no run-time
+        metrics (to measure what they cost: see bench/metrics_cost.py)."""
         self.client = Client(Store(redis_url), Settings(redis_url=redis_url))
+        self.metrics = metrics
+        self.name = "ours" if metrics else "ours, metrics off"
 
     def enqueue_noop(self) -> None:
         self.client.enqueue(Noop)
@@ -28,7 +31,8 @@ class Ours:
         self.client.enqueue(Pickup, enqueued_at)
 
     def worker_command(self, mode: WorkerMode) -> list[str] | None:
-        base = [sys.executable, "-m", "jobs", "work", "--queue", QUEUE]
+        switch = [] if self.metrics else ["env", "JOBS_METRICS=0"]
+        base = [*switch, sys.executable, "-m", "jobs", "work", "--queue", QUEUE]
         base += ["--import", "bench.jobs_ours"]
         if mode == "thread":
             return [*base, "--threads", str(THREADS), "--no-fork"]

@@ -10,13 +10,15 @@ to start one instead of failing.
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, Flask, render_template
 
 from blog_app.config import BlogConfig
 from blog_app.views.auth import require_admin
 from jobs.dev.project_redis import ProjectRedis, default_var_dir
 from jobs.store import open_store
-from jobs.web import create_blueprint
+from jobs.web import ScrapeAccess, create_blueprint
 
 URL_PREFIX = "/jobs"
 
@@ -32,6 +34,8 @@ def mount(app: Flask, config: BlogConfig) -> None:
         # A redirect to the login page for visitors, a 403 for other authors, True for admins.
         authorize=lambda: require_admin() or True,
         back_link=("the blog", "/"),
+        # Prometheus cannot log in: /metrics has a token of its own, off unless it is set.
+        metrics_access=ScrapeAccess.from_env(os.environ),
     )
     app.register_blueprint(monitor, url_prefix=URL_PREFIX)
 

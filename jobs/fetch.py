@@ -51,6 +51,10 @@ class Delivery:
     # parent, which holds a connection already, settles it (see ForkRunner). A child then needs
     # no Redis connection of its own, and an outcome survives Redis being away.
     report_to: BinaryIO | None = field(default=None, repr=False, compare=False)
+    # When the job started running (time.monotonic()), and when it finished: its run time is
+    # recorded as it is settled (see jobs.store.metrics).
+    started: float = field(default_factory=time.monotonic, repr=False, compare=False)
+    ended: float | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, store: Store, settings: Settings, worker_id: str, entry: bytes) -> Delivery:
@@ -64,6 +68,12 @@ class Delivery:
             self._decoded = Payload.decode(self.payload, self.settings.max_payload_bytes)
         return self._decoded
 
+    def run_us(self) -> int | None:
+        """How long the job ran, in microseconds, for the metrics (None when they are off)."""
+        if not self.settings.metrics:
+            return None
+        return round(((self.ended or time.monotonic()) - self.started) * 1_000_000)
+
     def acknowledge(self) -> bool:
         """The job is done. False if another worker had already put it back (see module doc).
 
@@ -75,7 +85,7 @@ class Delivery:
         if self.batch is not None:
             self.batch.finished(self)
             return True
-        return self.store.queues.acknowledge(self.worker_id, self.entry)
+        return self.store.queues.acknowledge(self.worker_id, self.entry, self.run_us())
 
     def fail(
         self, exception: str, error: str, backtrace: list[str], attempts: int | None = None
@@ -92,7 +102,9 @@ class Delivery:
             attempts,
             max_bytes=self.settings.max_payload_bytes,
         )
-        return self.store.queues.fail(self.worker_id, self.entry, record, self.settings.failed_max)
+        return self.store.queues.fail(
+            self.worker_id, self.entry, record, self.settings.failed_max, self.run_us()
+        )
 
     def retry(self, payload: bytes, in_seconds: float) -> bool:
         """The job failed and runs again in ``in_seconds``: it waits in the retries set with
@@ -101,7 +113,9 @@ class Delivery:
         if self.report_to is not None:
             return self._report(["retry", payload.decode("utf-8", "surrogateescape"), in_seconds])
         delay_ms = round(in_seconds * 1000)
-        return self.store.scheduled.retry(self.worker_id, self.entry, payload, delay_ms)
+        return self.store.scheduled.retry(
+            self.worker_id, self.entry, payload, delay_ms, run_us=self.run_us()
+        )
 
     def _report(self, outcome: list[Any]) -> bool:
         assert self.report_to is not None
@@ -225,10 +239,13 @@ class BatchFetcher:
 
     def _start(self, delivery: Delivery | None) -> Delivery | None:
         self._current, self._current_since = delivery, time.time()
+        if delivery is not None:
+            delivery.started = time.monotonic()
         return delivery
 
     def finished(self, delivery: Delivery) -> None:
         """``delivery`` is done: acknowledge it with the next round trip."""
+        delivery.ended = time.monotonic()
         with self._lock:
             self._done.append(delivery)
             self._current = None
@@ -261,8 +278,14 @@ class BatchFetcher:
         if not (finished or wanted):  # nothing to acknowledge or to take: no need to ask Redis
             self._batch_started = 0
             return []
+        run_us = [us for job in finished if (us := job.run_us()) is not None]
         acknowledged, entries = self._store.queues.acknowledge_and_fetch(
-            self.worker_id, [job.entry for job in finished], queues, run_at(), wanted
+            self.worker_id,
+            [job.entry for job in finished],
+            queues,
+            run_at(),
+            wanted,
+            run_us if self._settings.metrics else None,
         )
         for job, done in zip(finished, acknowledged, strict=True):
             if not done:

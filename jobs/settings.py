@@ -23,6 +23,9 @@ variable                       default     meaning
                                            as many as it expects to run in 50 ms (1 to 16),
                                            judged by its last batch. A fixed number makes the
                                            batches predictable (the tests use it)
+``JOBS_METRICS``               1           0: workers record no run-time metrics (the
+                                           monitor's Metrics tab and ``/metrics`` then show
+                                           none); for measuring what they cost
 ``JOBS_SCHEDULER``             1           0: workers do not run the scheduler loop (run
                                            ``python -m jobs scheduler`` on its own instead)
 ``JOBS_SCHEDULE``              (none)      a TOML file of recurring schedules (see
@@ -66,6 +69,7 @@ class Settings:
     failed_retention_days: float = 30.0
     batch_size: int | None = None  # None: judged by how quick the jobs are (see jobs.fetch)
     local_redis: bool = False  # JOBS_LOCAL_REDIS=1: the workshop's commands (see above)
+    metrics: bool = True  # JOBS_METRICS=0 turns them off (see jobs.store.metrics)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -82,6 +86,7 @@ class Settings:
             failed_retention_days=float(env.get("JOBS_FAILED_RETENTION_DAYS", 30)),
             batch_size=_positive_int_or_none(env.get("JOBS_BATCH_SIZE")),
             local_redis=env.get(LOCAL_REDIS_SWITCH) == "1",
+            metrics=env.get("JOBS_METRICS", "1") != "0",
             environ=dict(env),
         )
 

@@ -17,6 +17,7 @@ from jobs.store.clock import RedisClock
 from jobs.store.connection import CONNECTION_ERRORS, RedisUnavailable, connect, redact
 from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
+from jobs.store.metrics import BUCKET_BOUNDS_US, BUCKETS, ClassRuns, MetricsStore
 from jobs.store.monitor import MonitorStore, RecordSlice, WorkerReading
 from jobs.store.queues import SCHEDULER_WAKEUP, QueueStore, WakeupSubscription, entry_parts
 from jobs.store.scheduled import MOVE_BATCH, ScheduledStore, SetName
@@ -26,12 +27,16 @@ from jobs.store.status import STATUS_SECONDS, StatusStore
 from jobs.store.workers import WorkerStore
 
 __all__ = [
+    "BUCKETS",
+    "BUCKET_BOUNDS_US",
     "CONNECTION_ERRORS",
     "MOVE_BATCH",
     "SCHEDULER_WAKEUP",
+    "ClassRuns",
     "FailureStore",
     "KeyBrowser",
     "Keys",
+    "MetricsStore",
     "MonitorStore",
     "QueueStore",
     "RecordSlice",
@@ -81,6 +86,11 @@ class Store:
     def monitor(self) -> MonitorStore:
         """The web monitor's reads, each page in a few round trips (and its buttons)."""
         return MonitorStore(self.client, self.keys)
+
+    @functools.cached_property
+    def metrics(self) -> MetricsStore:
+        """Run-time metrics per job class and minute, and the queues' latency."""
+        return MetricsStore(self.client, self.keys)
 
     @functools.cached_property
     def browser(self) -> KeyBrowser:

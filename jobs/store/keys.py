@@ -46,6 +46,17 @@ Our own additions, all under ``ns:jobs:`` so it is plain which keys are not Resq
 ``ns:jobs:history:STAT:MINUTE`` string jobs processed (or failed) in one minute, MINUTE being
                                        Unix time // 60; expires after two hours (the monitor's
                                        chart)
+``ns:jobs:metrics:MINUTE``     hash    run-time metrics of one minute (Unix time // 60), per job
+                                       class ``C``: ``p:C`` runs (failed ones too, as Resque
+                                       counts), ``f:C`` failed runs, ``us:C`` their run time in
+                                       microseconds, ``hN:C`` runs in time bucket N (the bounds:
+                                       :mod:`jobs.store.metrics`); ``classes``: how many
+                                       classes it holds (at most 200; more go under
+                                       ``(other)``). Written by the scripts that settle jobs,
+                                       kept for an hour after its minute ends
+``ns:jobs:metrics:totals``     hash    the same fields, counted since Redis was emptied (what
+                                       Prometheus reads as counters); never expires, bounded
+                                       by its 200 classes
 ``ns:jobs:status:JOB_ID``      hash    what last happened to a job, by its id: ``state``
                                        (``running``, ``done``, ``failed``, ``retrying``, or
                                        ``waiting`` when put back), ``queue``, ``class``, and
@@ -159,6 +170,15 @@ class Keys:
         """The count of ``stat`` (processed or failed) in one minute (Unix time // 60)."""
         return self._key("jobs", "history", stat, str(minute))
 
+    def metrics(self, minute: int) -> str:
+        """The run-time metrics of one minute (Unix time // 60), per job class."""
+        return self._key("jobs", "metrics", str(minute))
+
+    @property
+    def metrics_totals(self) -> str:
+        """The run-time metrics since the start, per job class (Prometheus' counters)."""
+        return self._key("jobs", "metrics", "totals")
+
     # The scheduler's
     @property
     def scheduled(self) -> str:
@@ -184,7 +204,7 @@ class Keys:
         """The keys a run that failed touches, in the order ``fail.lua`` and ``retry.lua``
         take them: out of flight, idle, counted processed and failed (in total, per worker and
         this minute), its crash count cleared, and into ``destination`` (the failed list, or
-        the retries set)."""
+        the retries set); then this minute's run-time metrics and their totals."""
         return [
             self.inflight(worker_id),
             self.worker(worker_id),
@@ -196,6 +216,8 @@ class Keys:
             self.crashes,
             self.history("processed", minute),
             self.history("failed", minute),
+            self.metrics(minute),
+            self.metrics_totals,
         ]
 
     def queue_name_from_wakeup(self, channel: str) -> str:

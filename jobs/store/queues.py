@@ -92,25 +92,38 @@ class QueueStore:
         taken = self.acknowledge_and_fetch(worker_id, [], queues, run_at, wanted=1)[1]
         return taken[0] if taken else None
 
-    def acknowledge(self, worker_id: str, entry: bytes) -> bool:
-        """The job is done: out of flight, counted. False if it was no longer in flight."""
-        return self.acknowledge_and_fetch(worker_id, [entry], [], "", wanted=0)[0][0]
+    def acknowledge(self, worker_id: str, entry: bytes, run_us: int | None = None) -> bool:
+        """The job is done, after ``run_us`` microseconds (None: no metrics): out of flight,
+        counted. False if it was no longer in flight."""
+        return self.acknowledge_and_fetch(
+            worker_id, [entry], [], "", wanted=0, run_us=None if run_us is None else [run_us]
+        )[0][0]
 
     def acknowledge_and_fetch(
-        self, worker_id: str, finished: list[bytes], queues: list[str], run_at: str, wanted: int
+        self,
+        worker_id: str,
+        finished: list[bytes],
+        queues: list[str],
+        run_at: str,
+        wanted: int,
+        run_us: list[int] | None = None,
     ) -> tuple[list[bool], list[bytes]]:
-        """Acknowledge the ``finished`` entries and take up to ``wanted`` jobs, in one round
-        trip: what a busy worker does between two jobs (or two batches of quick jobs)."""
+        """Acknowledge the ``finished`` entries, which ran ``run_us`` microseconds each (None:
+        record no metrics), and take up to ``wanted`` jobs, in one round trip: what a busy
+        worker does between two jobs (or two batches of quick jobs)."""
         if not wanted:
             queues = []  # nothing to take: the script needs no queue
         keys = self._keys
+        minute = self._minute()
         worker_keys = [
             keys.inflight(worker_id),
             keys.worker(worker_id),
             keys.stat("processed"),
             keys.stat("processed", worker_id),
             keys.crashes,
-            keys.history("processed", self._minute()),
+            keys.history("processed", minute),
+            keys.metrics(minute),
+            keys.metrics_totals,
         ]
         queue_lists = [keys.queue(name) for name in queues]
         return self._scripts.fetch(
@@ -121,6 +134,8 @@ class QueueStore:
             HISTORY_SECONDS,
             run_at,
             queues,
+            run_us=run_us,
+            minute=minute,
         )
 
     def give_back(
@@ -139,14 +154,21 @@ class QueueStore:
             [keys.wakeup_channel(queue) for queue in queues],
         )
 
-    def fail(self, worker_id: str, entry: bytes, record: bytes, keep: int) -> bool:
+    def fail(
+        self, worker_id: str, entry: bytes, record: bytes, keep: int, run_us: int | None = None
+    ) -> bool:
+        """The job failed after ``run_us`` microseconds (None: no metrics): its record goes
+        to the failed list. False if it was no longer in flight."""
         keys = self._keys
+        minute = self._minute()
         return self._scripts.fail(
-            keys.failed_run(worker_id, keys.failed, self._minute()),
+            keys.failed_run(worker_id, keys.failed, minute),
             entry,
             record,
             keep,
             HISTORY_SECONDS,
+            run_us=run_us,
+            minute=minute,
         )
 
     def requeue(

@@ -141,14 +141,16 @@ class ScheduledStore:
         payload: bytes,
         in_ms: int,
         now_ms: int | None = None,
+        run_us: int | None = None,
     ) -> bool:
         """Move an in-flight job into the retries set with its new ``payload``, due in
-        ``in_ms`` by Redis's clock (see ``lua/retry.lua``). False if it was no longer in
-        flight."""
+        ``in_ms`` by Redis's clock (see ``lua/retry.lua``); the failed run took ``run_us``
+        microseconds (None: no metrics). False if it was no longer in flight."""
         keys = self._keys
         queue, _ = entry_parts(entry)
+        minute = self._minute()
         return self._scripts.retry(
-            keys.failed_run(worker_id, keys.retries, self._minute()),
+            keys.failed_run(worker_id, keys.retries, minute),
             [
                 entry,
                 make_entry(queue, payload),
@@ -157,6 +159,8 @@ class ScheduledStore:
                 keys.scheduler_channel,
                 _now_arg(now_ms),
             ],
+            run_us=run_us,
+            minute=minute,
         )
 
     # -- recurring schedules ------------------------------------------------------------------

@@ -22,6 +22,7 @@ import redis
 from redis.exceptions import NoScriptError
 
 from jobs.store.keys import Keys
+from jobs.store.metrics import metrics_args
 
 LUA_DIR = Path(__file__).parent / "lua"
 
@@ -57,6 +58,12 @@ class LuaScript:
         except NoScriptError:
             self._client.script_load(self.source)
             return self._client.evalsha(self.sha, len(keys), *keys, *args)
+
+
+def _one_run(minute: int, run_us: int | None) -> list[int | str]:
+    """The metrics arguments of fail.lua and retry.lua: time, bucket, expiry, classes."""
+    buckets, tail = metrics_args(minute, None if run_us is None else [run_us])
+    return [run_us or 0, *(buckets or [0]), *tail]
 
 
 def _text(reply: object) -> str:
@@ -106,9 +113,16 @@ class Scripts:
         history_seconds: int,
         run_at: str,
         queues: list[str],
+        *,
+        run_us: list[int] | None,
+        minute: int,
     ) -> tuple[list[bool], list[bytes]]:
-        """Acknowledge the ``finished`` entries, then take up to ``wanted`` jobs; returns
-        whether each was acknowledged, and the in-flight entries taken."""
+        """Acknowledge the ``finished`` entries, which ran ``run_us`` microseconds each (None:
+        record no metrics), then take up to ``wanted`` jobs; returns whether each was
+        acknowledged, and the in-flight entries taken."""
+        assert run_us is None or len(run_us) == len(finished), "a run time per finished job"
+        buckets, metrics = metrics_args(minute, run_us)
+        times = run_us if run_us is not None else [0] * len(finished)  # unread when off
         flags, taken = self._fetch(
             keys=[*worker_keys, *queue_lists],
             args=[
@@ -117,7 +131,10 @@ class Scripts:
                 wanted,
                 len(finished),
                 *finished,
+                *times,
+                *(buckets or times),
                 *queues,
+                *metrics,
                 *self._status,
             ],
         )
@@ -141,9 +158,18 @@ class Scripts:
         )
 
     def fail(
-        self, keys: list[str], entry: bytes, record: bytes, keep: int, history_seconds: int
+        self,
+        keys: list[str],
+        entry: bytes,
+        record: bytes,
+        keep: int,
+        history_seconds: int,
+        *,
+        run_us: int | None,
+        minute: int,
     ) -> bool:
-        args = [entry, record, keep, history_seconds, *self._status]
+        """``lua/fail.lua``; ``run_us``: how long the run took (None: record no metrics)."""
+        args = [entry, record, keep, history_seconds, *self._status, *_one_run(minute, run_us)]
         return bool(self._fail(keys=keys, args=args))
 
     def requeue(
@@ -220,8 +246,11 @@ class Scripts:
         moved, now_ms, next_due_ms = self._move_due(keys=keys, args=args)
         return int(moved), int(now_ms), int(next_due_ms)
 
-    def retry(self, keys: list[str], args: list[bytes | str | int]) -> bool:
-        return bool(self._retry(keys=keys, args=[*args, *self._status]))
+    def retry(
+        self, keys: list[str], args: list[bytes | str | int], *, run_us: int | None, minute: int
+    ) -> bool:
+        """``lua/retry.lua``; ``run_us``: how long the run took (None: record no metrics)."""
+        return bool(self._retry(keys=keys, args=[*args, *self._status, *_one_run(minute, run_us)]))
 
     def enqueue_scheduled(self, keys: list[str], member: bytes, queue: str, channel: str) -> bool:
         return bool(self._enqueue_scheduled(keys=keys, args=[member, queue, channel]))

@@ -13,6 +13,8 @@ Two ways to run it:
   ``JOBS_WEB_PASSWORD``; without them, loopback only, answering only requests addressed to
   a loopback name or one listed in ``JOBS_WEB_ALLOWED_HOSTS``).
 
+``/metrics`` serves Prometheus, behind a token of its own (:mod:`~jobs.web.prometheus`).
+
 The modules, from the outside in: :mod:`~jobs.web.blueprint` (mounting),
 :mod:`~jobs.web.security` and :mod:`~jobs.web.auth` (who may do what),
 :mod:`~jobs.web.views` and :mod:`~jobs.web.actions` (pages and buttons, sharing one
@@ -28,10 +30,11 @@ from __future__ import annotations
 
 from jobs.extras import require_extra
 
-require_extra("jobs.web, the monitor,", "web", ("flask",))
+require_extra("jobs.web, the monitor,", "web", ("flask", "prometheus_client"))
 
 from jobs.web.app import create_app
 from jobs.web.blueprint import create_blueprint
+from jobs.web.prometheus import ScrapeAccess
 from jobs.web.security import allow_everyone
 
-__all__ = ["allow_everyone", "create_app", "create_blueprint"]
+__all__ = ["ScrapeAccess", "allow_everyone", "create_app", "create_blueprint"]

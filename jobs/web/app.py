@@ -1,7 +1,8 @@
 """The monitor on its own: ``python -m jobs web --port 5678``.
 
 A small Flask app with the monitor's blueprint at ``/``, reading the Redis every command
-uses (``REDIS_URL``, or the project's own). Who may look: see :mod:`jobs.web.auth`. It is
+uses (``REDIS_URL``, or the project's own). Who may look: see :mod:`jobs.web.auth`; who may
+scrape ``/metrics``: see :mod:`jobs.web.prometheus`. It is
 served by Werkzeug's threaded server, which is plenty for a few people watching a queue;
 to put the monitor on the internet, mount the blueprint in your app behind your own logins.
 """
@@ -17,6 +18,7 @@ from jobs.settings import Settings
 from jobs.store import Store, open_store
 from jobs.web.auth import Credentials, allowed_hosts_from_env, standalone_authorize
 from jobs.web.blueprint import create_blueprint
+from jobs.web.prometheus import ScrapeAccess
 
 
 def create_app(
@@ -38,7 +40,12 @@ def create_app(
     # Only signs this process's sessions (the CSRF token): a restart just asks for a reload.
     app.secret_key = secrets.token_bytes(32)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
-    app.register_blueprint(create_blueprint(store, authorize=authorize, read_only=read_only))
+    metrics_access = ScrapeAccess.from_env(environ or {})
+    app.register_blueprint(
+        create_blueprint(
+            store, authorize=authorize, read_only=read_only, metrics_access=metrics_access
+        )
+    )
     return app
 
 

@@ -17,7 +17,10 @@
    ``authorize``: its pages, its static files, and also a 404 for a path it does not have or
    a 405 for a GET on a button's URL, which Flask answers before any blueprint is involved.
 4. ``back_link=("the blog", "/")`` puts a link back to the host app in the monitor's header.
-5. CSRF tokens live in the app's session, so the app needs a ``SECRET_KEY`` (any app with
+5. ``metrics_access`` turns on ``/metrics`` for Prometheus, which cannot log in: it is let in
+   by its own token or password instead of ``authorize`` (see :mod:`jobs.web.prometheus`).
+   Without it, ``/metrics`` answers 404.
+6. CSRF tokens live in the app's session, so the app needs a ``SECRET_KEY`` (any app with
    logins has one; the standalone monitor makes a random one). The monitor checks its own
    tokens, so an app-wide Flask-WTF ``CSRFProtect`` (set up before the blueprint is
    registered) is told to leave the monitor's forms to it.
@@ -37,8 +40,10 @@ from flask.typing import ResponseReturnValue
 from jobs.store import Store, redact
 from jobs.web.actions import register_actions
 from jobs.web.display import plural
+from jobs.web.metrics_view import ms_text
 from jobs.web.monitor import Monitor
 from jobs.web.names import queue_url
+from jobs.web.prometheus import ScrapeAccess, check_scrape, register_prometheus
 from jobs.web.security import (
     FORM_FIELD,
     Authorize,
@@ -62,6 +67,15 @@ class Mounts:
         self.names.add(".".join(part for part in (state.name_prefix, state.name) if part))
         self.prefixes.add((state.url_prefix or "").rstrip("/"))
 
+    def is_scrape(self) -> bool:
+        """Whether this request is Prometheus' (``/metrics``), which has its own access."""
+        rule = request.url_rule
+        return (
+            rule is not None
+            and request.blueprint in self.names
+            and (rule.endpoint.rsplit(".", 1)[-1] == "prometheus")
+        )
+
     def covers_this_request(self) -> bool:
         if request.url_rule is not None:  # routed: to one of ours, or to the host app
             return request.blueprint in self.names
@@ -84,9 +98,11 @@ def create_blueprint(
     read_only: bool = False,
     name: str = "jobs_web",
     back_link: tuple[str, str] | None = None,
+    metrics_access: ScrapeAccess | None = None,
 ) -> Blueprint:
     """The monitor for ``store``. ``authorize`` decides who may see it; ``back_link`` is
-    (label, URL) of a link back to the host app (see module doc)."""
+    (label, URL) of a link back to the host app; ``metrics_access``, who may read
+    ``/metrics`` (see module doc)."""
     monitor = Monitor.for_store(store, read_only)
     blueprint = Blueprint(name, __name__, static_folder="static", template_folder="templates")
     mounts = Mounts()
@@ -96,6 +112,8 @@ def create_blueprint(
     def guard() -> ResponseReturnValue | None:
         if not mounts.covers_this_request():
             return None
+        if mounts.is_scrape():
+            return check_scrape(metrics_access)
         if not current_app.secret_key:  # the CSRF tokens live in the session (see module doc)
             return NO_SECRET_KEY, 500, {"Content-Type": "text/plain; charset=utf-8"}
         refusal = check_authorized(authorize)
@@ -120,6 +138,7 @@ def create_blueprint(
             "back_link": back_link,
             "plural": plural,
             "queue_url": queue_url,
+            "ms_text": ms_text,
         }
 
     blueprint.record_once(lambda state: _leave_csrf_to_the_monitor(state.app, blueprint))
@@ -127,6 +146,7 @@ def create_blueprint(
     blueprint.register_error_handler(json.JSONDecodeError, unreadable_data)
     register_pages(blueprint, monitor)
     register_actions(blueprint, monitor)
+    register_prometheus(blueprint, store)
     return blueprint
 
 

@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 from jobs.payload import Payload, PayloadError
 from jobs.store import Store
 from jobs.web.display import args_text, raw_text, time_ago_text
+from jobs.web.metrics_view import queue_latencies, redis_now
 from jobs.web.names import QueueName
 from jobs.web.paging import Paging
 from jobs.web.worker_rows import WorkerRow, worker_row
@@ -43,6 +44,7 @@ Row = TypeVar("Row")
 class QueueRow:
     name: QueueName
     size: int
+    latency: str = ""  # how long its oldest waiting job has waited (the Queues tab's)
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,15 @@ class ReadModel:
         names = self.reads.queue_names(paging.start, paging.per_page)
         sizes = self.reads.queue_sizes(names)
         rows = [QueueRow(QueueName(name), size) for name, size in zip(names, sizes, strict=True)]
+        return Listing(rows, self.reads.queue_count(), paging)
+
+    def queues_with_latency(self, paging: Paging) -> Listing[QueueRow]:
+        """One page of queues, each with the age of its oldest waiting job."""
+        names = self.reads.queue_names(paging.start, paging.per_page)
+        rows = [
+            QueueRow(queue.name, queue.size, queue.latency)
+            for queue in queue_latencies(self.store, names, redis_now(self.store))
+        ]
         return Listing(rows, self.reads.queue_count(), paging)
 
     def queue_page(self, name: QueueName, paging: Paging) -> QueuePage:

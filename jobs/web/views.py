@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from jobs.web import schedule
 from jobs.web.display import ttl_text
 from jobs.web.failed_list import FailureFilter, failed_page
+from jobs.web.metrics_view import CHART_HEIGHT, CHART_WIDTH, class_page, metrics_tab
 from jobs.web.names import queue_in_url
 from jobs.web.paging import MAX_PAGE, Paging, clamp_int, refresh_seconds
 from jobs.web.worker_rows import group_by_host
@@ -92,7 +93,7 @@ class Pages:
 
     # -- queues ---------------------------------------------------------------------------
     def queues(self) -> ResponseReturnValue:
-        listing = self.read.queues(Paging.from_args(request.args))
+        listing = self.read.queues_with_latency(Paging.from_args(request.args))
         return render_template(
             "jobs_web/queues.html",
             tab="queues",
@@ -125,6 +126,22 @@ class Pages:
         )
         return render_template(
             "jobs_web/scheduled.html", tab=kind, page=page, title=schedule.TITLES[kind]
+        )
+
+    # -- metrics ----------------------------------------------------------------------------
+    def job_metrics(self) -> ResponseReturnValue:
+        return render_template(
+            "jobs_web/metrics.html", tab="metrics", metrics=metrics_tab(self.monitor.store)
+        )
+
+    def job_class(self) -> ResponseReturnValue:
+        name = request.args.get("name", "")[:200]
+        page = class_page(self.monitor.store, name)
+        return render_template(
+            "jobs_web/job_class.html",
+            tab="metrics",
+            page=page,
+            chart=(CHART_WIDTH, CHART_HEIGHT),
         )
 
     # -- workers --------------------------------------------------------------------------
@@ -184,6 +201,8 @@ def register_pages(blueprint: Blueprint, monitor: Monitor) -> None:
     blueprint.add_url_rule("/failed", "failed", pages.failed)
     blueprint.add_url_rule("/scheduled/<kind>", "scheduled", pages.scheduled)
     blueprint.add_url_rule("/workers/<path:worker_id>", "worker", pages.worker)
+    blueprint.add_url_rule("/job-metrics", "job_metrics", pages.job_metrics)
+    blueprint.add_url_rule("/job-metrics/class", "job_class", pages.job_class)
     blueprint.add_url_rule("/stats", "stats", pages.stats)
     blueprint.add_url_rule("/stats/key", "key", pages.key)
 

@@ -77,6 +77,8 @@ def test_commands_per_job_and_profile_are_printed(
     assert "Redis commands per job" in output
     assert re.search(r"^evalsha\s+\d", output, re.MULTILINE), output
     assert "Where a job's time goes" in output
+    assert "What the run-time metrics cost" in output
+    assert re.search(r"jobs/s on [\d.]+ / off [\d.]+", output), output
 
 
 def test_no_process_is_left_behind(

@@ -54,3 +54,16 @@ def test_without_any_redis_jobs_says_how_to_start_one(
     assert browser.get("/jobs/").status_code == 403  # not an admin
     browser.log_in(admin.email, PASSWORD)
     assert "make redis" in browser.text("/jobs/")
+
+
+def test_prometheus_reads_the_blogs_metrics_with_its_own_token_not_a_login(
+    config: BlogConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert create_app(config).test_client().get("/jobs/metrics").status_code == 404  # off
+    monkeypatch.setenv("JOBS_METRICS_TOKEN", "scrape-me")
+    client = create_app(config).test_client()
+
+    assert client.get("/jobs/metrics").status_code == 401  # a visitor: no login page either
+    response = client.get("/jobs/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert response.status_code == 200
+    assert "jobs_processed_total" in response.get_data(as_text=True)

@@ -40,6 +40,8 @@ KEY_NAMES: list[tuple[str, Callable[[Keys], str], str]] = [
     ("recurring", lambda k: k.recurring, "jobs:recurring"),
     ("recurring_last", lambda k: k.recurring_last, "jobs:recurring:last"),
     ("scheduler_channel", lambda k: k.scheduler_channel, "jobs:scheduler:wakeup"),
+    ("metrics", lambda k: k.metrics(29_000_000), "jobs:metrics:29000000"),
+    ("metrics_totals", lambda k: k.metrics_totals, "jobs:metrics:totals"),
 ]
 
 
@@ -91,6 +93,8 @@ def test_every_key_in_the_docstring_map_is_built_and_nothing_else() -> None:
         keys.recurring_last,
         keys.scheduler_channel,
         keys.status("JOB_ID"),
+        keys.metrics("MINUTE"),  # type: ignore[arg-type]
+        keys.metrics_totals,
     }
 
     assert documented == built

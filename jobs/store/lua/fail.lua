@@ -8,10 +8,15 @@
 -- ARGV[1] the in-flight entry   ARGV[2] the failure record (JSON)   ARGV[3] how many records to keep
 -- ARGV[4] seconds to keep the minute's counts
 -- ARGV[5] the job status key prefix   ARGV[6] how many seconds a status is kept
+-- KEYS[11], KEYS[12] this minute's run-time metrics and their totals (see lib/metrics.lua)
+-- ARGV[7] the run's time in microseconds   ARGV[8] its run-time bucket
+-- ARGV[9] when this minute's metrics expire (Unix seconds; '' records no metrics)
+-- ARGV[10] how many classes a metrics hash takes
 -- Returns 1 if recorded, 0 if the job was no longer in flight.
 
 -- include: now
 -- include: job_status
+-- include: metrics
 
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
 local now = now_ms('')
@@ -29,4 +34,8 @@ end
 redis.call('RPUSH', KEYS[7], ARGV[2])
 redis.call('LTRIM', KEYS[7], -tonumber(ARGV[3]), -1)
 redis.call('HDEL', KEYS[8], redis.sha1hex(ARGV[1]))
+if ARGV[9] ~= '' then
+  record_runs(KEYS[11], KEYS[12], ARGV[9], tonumber(ARGV[10]),
+    {{metrics_class(ARGV[1], nil), tonumber(ARGV[7]), tonumber(ARGV[8]), 1}})
+end
 return 1

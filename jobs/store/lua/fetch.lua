@@ -21,31 +21,41 @@
 --
 -- KEYS[1] the worker's in-flight list   KEYS[2] its working record (worker:ID)
 -- KEYS[3] stat:processed   KEYS[4] stat:processed:ID   KEYS[5] the crash counts hash
--- KEYS[6] this minute's processed count   KEYS[7...] the queues' lists, highest priority first
+-- KEYS[6] this minute's processed count   KEYS[7], KEYS[8] this minute's run-time metrics and
+-- their totals (see lib/metrics.lua)   KEYS[9...] the queues' lists, highest priority first
 -- ARGV[1] seconds to keep the minute's count   ARGV[2] the time to show as run_at
 -- ARGV[3] how many jobs to take (0: only acknowledge)   ARGV[4] how many finished entries follow
--- ARGV[5...] the in-flight entries of the jobs just finished, then the queue names, in the
--- same order as KEYS[7...], then the job status key prefix and how many seconds a status is kept
+-- ARGV[5...] the in-flight entries of the jobs just finished, then as many run times (in
+-- microseconds) and as many run-time buckets, then the queue names, in the same order as
+-- KEYS[9...], then when this minute's metrics expire (Unix seconds; '' records no metrics) and
+-- how many classes a metrics hash takes, then the job status key prefix and how many seconds
+-- a status is kept
 -- Returns {{1 or 0 for each finished entry: acknowledged?}, {the in-flight entries taken, each
 -- JSON [queue, payload], in queue order}}.
 
 -- include: working_record
 -- include: now
 -- include: job_status
+-- include: metrics
 
 local finished = tonumber(ARGV[4])
-local first_queue_name = 5 + finished  -- where the queue names start in ARGV
+local first_queue_name = 5 + 3 * finished  -- where the queue names start in ARGV
 local status_prefix, status_seconds = ARGV[#ARGV - 1], ARGV[#ARGV]
+local metrics_until, metrics_most = ARGV[#ARGV - 3], tonumber(ARGV[#ARGV - 2])
 local now = now_ms('')
 
 local function acknowledge()
-  local flags, count = {}, 0
+  local flags, count, runs = {}, 0, {}
   for i = 5, 4 + finished do
     local entry = ARGV[i]
     if redis.call('LREM', KEYS[1], 1, entry) == 1 then
       redis.call('HDEL', KEYS[5], redis.sha1hex(entry))
-      record_status(status_prefix, status_seconds, job_of_entry(entry), now,
-        'state', 'done', 'finished_at', now)
+      local job = job_of_entry(entry)
+      record_status(status_prefix, status_seconds, job, now, 'state', 'done', 'finished_at', now)
+      if metrics_until ~= '' then
+        runs[#runs + 1] = {metrics_class(entry, job), tonumber(ARGV[i + finished]),
+          tonumber(ARGV[i + 2 * finished]), 0}
+      end
       count = count + 1
       flags[#flags + 1] = 1
     else
@@ -60,6 +70,7 @@ local function acknowledge()
       redis.call('EXPIRE', KEYS[6], ARGV[1])
     end
   end
+  if #runs > 0 then record_runs(KEYS[7], KEYS[8], metrics_until, metrics_most, runs) end
   return flags
 end
 
@@ -78,10 +89,10 @@ end
 local function take(wanted)
   local taken = {}
   local look_for_suspects = wanted > 1 and redis.call('HLEN', KEYS[5]) > 0
-  for i = 7, #KEYS do
+  for i = 9, #KEYS do
     if #taken >= wanted then break end
     local payloads = redis.call('LRANGE', KEYS[i], 0, wanted - #taken - 1)
-    local queue = ARGV[first_queue_name + i - 7]
+    local queue = ARGV[first_queue_name + i - 9]
     local count = #payloads
     if look_for_suspects then count = how_many(queue, payloads, #taken) end
     if count > 0 then

@@ -4,6 +4,7 @@ test client that knows how to send the CSRF token, and ways to make real queue d
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -90,6 +91,20 @@ class Jobs:
         assert delivery is not None
         assert delivery.fail("ValueError", error, ["app/jobs.py:12 in perform", "x.py:3 in f"])
         return job_id
+
+
+def settle_runs(store: Store, class_name: str, run_us: list[int], failed: int = 0) -> None:
+    """Run jobs of ``class_name`` as a worker would, each taking ``run_us``, the last
+    ``failed`` of them failing: real run-time metrics, with known times."""
+    worker = "web1:4242:default"
+    payloads = [json.dumps({"class": class_name, "args": [n]}).encode() for n in run_us]
+    store.queues.push("default", payloads)
+    for n, us in enumerate(run_us):
+        [entry] = store.queues.acknowledge_and_fetch(worker, [], ["default"], "", 1)[1]
+        if n >= len(run_us) - failed:
+            assert store.queues.fail(worker, entry, b"{}", 10, run_us=us)
+        else:
+            store.queues.acknowledge_and_fetch(worker, [entry], [], "", 0, run_us=[us])
 
 
 @pytest.fixture

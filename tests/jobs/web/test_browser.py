@@ -23,6 +23,7 @@ from jobs.store import Store
 from jobs.web import create_app
 from tests.jobs.helpers import WorkerProcess, served, wait_for
 from tests.jobs.sample_jobs import Boom, Held, Record
+from tests.jobs.timed_jobs import Sleeps, SleepsThenFails
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -180,3 +181,45 @@ def test_the_charts_y_axis_counts_in_whole_distinct_numbers(
         labels = browser_page.locator("#chart text.axis").all_text_contents()
         ticks = [int(label) for label in labels if label not in ("-60 min", "now")]
         assert ticks == sorted(set(ticks)) and ticks[0] == 0 and ticks[-1] >= peak, (peak, labels)
+
+
+def test_an_instructor_reads_the_metrics_of_jobs_of_known_durations(
+    browser_page: Any,
+    monitor_url: str,
+    redis_url: str,
+    client: Client,
+    raw: redis.Redis,
+    shots: Path,
+) -> None:
+    page = browser_page
+    client.enqueue_many(Sleeps, [[0.03]] * 10 + [[0.15]] * 4)
+    client.enqueue_many(SleepsThenFails, [[0.06]] * 2)
+    client.enqueue_many(Record, [[f"quick {n}"] for n in range(20)])
+    client.enqueue_to("mail", Record, "waiting for a mail worker")
+    worker = WorkerProcess(
+        redis_url, "--queue", "timed,default", "--interval", "0", "--threads", "2", "--no-fork",
+        env={"JOBS_IMPORT": "tests.jobs.sample_jobs,tests.jobs.timed_jobs"},
+    )  # fmt: skip
+    assert worker.wait(60) == 0, worker.output()
+
+    page.goto(f"{monitor_url}/")
+    page.click("a.tab[data-tab=metrics]")
+    row = page.locator("#class-metrics tbody tr").first  # the most time: the sleeper
+    cells = row.locator("td").all_inner_texts()
+    assert cells[:3] == ["tests.jobs.timed_jobs.Sleeps", "14", "0"], cells
+    assert cells[5].endswith(" ms") and 25 <= float(cells[5].split()[0]) <= 50  # p50: 30 ms
+    failing = page.locator("#class-metrics tr", has_text="SleepsThenFails").locator("td")
+    assert failing.all_inner_texts()[1:3] == ["2", "2"]
+    latency = page.locator("#queue-latency tr", has_text="mail").locator("td.latency")
+    assert latency.inner_text().strip() != ""
+    page.screenshot(path=str(shots / "monitor-metrics.png"), full_page=True)
+
+    page.click("a:text-is('tests.jobs.timed_jobs.Sleeps')")
+    assert number(page, "#class-processed") == 14
+    assert page.locator("#histogram rect").count() == 16
+    assert page.locator("#runs-per-minute rect").count() >= 60
+    assert page.locator("#class-minutes tbody tr").count() >= 1
+    page.screenshot(path=str(shots / "monitor-metrics-class.png"), full_page=True)
+
+    page.click("a.tab[data-tab=queues]")
+    assert page.locator("tr", has_text="mail").locator("td.latency").inner_text().strip() != ""
