@@ -14,7 +14,8 @@
 and a worker runs it: ``QUEUE=sleep python -m jobs work --import myapp.jobs``.
 
 A job's path, module by module: :mod:`jobs.client` (enqueue) → Redis (:mod:`jobs.store`) →
-:mod:`jobs.fetch` → :mod:`jobs.processor` (perform) → done, or :mod:`jobs.failures`.
+:mod:`jobs.fetch` → :mod:`jobs.processor` (perform) → :mod:`jobs.settle` (done, retry later,
+or failed: :mod:`jobs.failures`).
 Workers: :mod:`jobs.worker`, :mod:`jobs.runners`, :mod:`jobs.registry`, :mod:`jobs.recovery`.
 Later and again: :mod:`jobs.scheduler` (delayed jobs, retries, recurring ticks),
 :mod:`jobs.retries` (the retry policy), :mod:`jobs.schedule` (recurring jobs).

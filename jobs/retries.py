@@ -14,7 +14,7 @@
    :class:`GiveUp`. It is a pure function: no Redis, no clock, and the jitter comes from a
    random source you can pass in, so it is tested on its own.
 
-What it leaves to others: :mod:`jobs.processor` asks it and settles the delivery (into the
+What it leaves to others: :mod:`jobs.settle` asks it and settles the job (into the
 retries sorted set, or a failure record); :mod:`jobs.scheduler` moves a retry back to its
 queue when it is due.
 """

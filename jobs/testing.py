@@ -43,6 +43,7 @@ from jobs.local_redis import PrivateRedis
 from jobs.payload import encode
 from jobs.processor import process
 from jobs.settings import Settings
+from jobs.settle import Settler
 from jobs.store import Store, open_store
 from jobs.worker import QueueSelector
 
@@ -118,10 +119,11 @@ def drain(
     loader = JobLoader(job_modules)
     selector = QueueSelector(client.store, list(queues))
     fetcher = Fetcher(client.store, client.settings, selector.current)
+    settler = Settler(client.store, client.settings)  # settles each job at once, inline
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{','.join(queues)}"
     ran = 0
     while (delivery := fetcher.fetch(worker_id)) is not None:
-        process(delivery, loader, hooks or default_hooks)
+        process(delivery, loader, hooks or default_hooks, settler.settle)
         ran += 1
     return ran
 

@@ -13,6 +13,7 @@ import redis
 from jobs.failures import failure_record
 from jobs.fetch import Fetcher
 from jobs.settings import Settings
+from jobs.settle import Settler
 from jobs.store import Store
 from jobs.store.scripts import LUA_DIR, lua_source
 
@@ -532,7 +533,7 @@ def test_fail_after_a_crash_requeue_clears_the_crash_count(store: Store, raw: re
     assert crash_count(raw, entry) is None
 
 
-def test_delivery_requeue_at_the_crash_limit_records_a_worker_died_failure(
+def test_putting_back_at_the_crash_limit_records_a_worker_died_failure(
     store: Store, redis_url: str, raw: redis.Redis
 ) -> None:
     settings = Settings(redis_url=redis_url, crash_limit=1)
@@ -540,7 +541,7 @@ def test_delivery_requeue_at_the_crash_limit_records_a_worker_died_failure(
     delivery = Fetcher(store, settings, lambda: ["high"]).fetch(W)
     assert delivery is not None
 
-    assert delivery.requeue("crash") == "failed"
+    assert Settler(store, settings).put_back(delivery, "crash") == "failed"
 
     [record] = [json.loads(r) for r in raw.lrange("resque:failed", 0, -1)]
     assert record["exception"] == "WorkerDied"
