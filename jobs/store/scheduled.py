@@ -45,10 +45,6 @@ class Moved:
     full_batch: bool  # a whole batch was read and moved: more may be due
 
 
-def _now_arg(now_ms: int | None) -> str | int:
-    return "" if now_ms is None else now_ms
-
-
 class ScheduledStore:
     def __init__(
         self, client: redis.Redis, keys: Keys, scripts: Scripts, minute: Callable[[], int]
@@ -73,19 +69,13 @@ class ScheduledStore:
     ) -> ScheduleOutcome:
         """Hold a job until ``at_ms`` (Unix ms), or ``in_ms`` from now by Redis's clock; if it
         is due already, it goes on its queue at once (``"enqueued"``)."""
-        keys = self._keys
         return self._scripts.schedule(
-            [keys.scheduled, keys.queues, keys.queue(queue)],
-            [
-                make_entry(queue, payload),
-                payload,
-                queue,
-                keys.wakeup_channel(queue),
-                keys.scheduler_channel,
-                "" if at_ms is None else at_ms,
-                in_ms,
-                _now_arg(now_ms),
-            ],
+            entry=make_entry(queue, payload),
+            payload=payload,
+            queue=queue,
+            at_ms=at_ms,
+            in_ms=in_ms,
+            now_ms=now_ms,
         )
 
     def move_due(self, name: SetName, now_ms: int | None = None, batch: int = MOVE_BATCH) -> Moved:
@@ -97,12 +87,9 @@ class ScheduledStore:
                 candidates.append((member, entry_parts(member)[0]))
             except (ValueError, TypeError):
                 continue  # not ours to read (see the module doc of jobs.scheduler)
-        keys = [self._set(name), self._keys.queues]
-        args: list[bytes | str | int] = [_now_arg(now_ms)]
-        for member, queue in candidates:
-            keys.append(self._keys.queue(queue))
-            args += [member, queue, self._keys.wakeup_channel(queue)]
-        moved, now, next_due = self._scripts.move_due(keys, args)
+        moved, now, next_due = self._scripts.move_due(
+            zset=self._set(name), members=candidates, now_ms=now_ms
+        )
         full = len(members) == batch and moved == len(candidates) > 0
         return Moved(moved, now, None if next_due < 0 else next_due, full)
 
@@ -128,10 +115,7 @@ class ScheduledStore:
     def enqueue_now(self, name: SetName, member: bytes) -> bool:
         """Move one waiting job to its queue now; False if it was gone already."""
         queue, _ = entry_parts(member)
-        keys = [self._set(name), self._keys.queues, self._keys.queue(queue)]
-        return self._scripts.enqueue_scheduled(
-            keys, member, queue, self._keys.wakeup_channel(queue)
-        )
+        return self._scripts.enqueue_scheduled(zset=self._set(name), member=member, queue=queue)
 
     # -- retries ------------------------------------------------------------------------------
     def retry(
@@ -145,29 +129,22 @@ class ScheduledStore:
         """Move an in-flight job into the retries set with its new ``payload``, due in
         ``in_ms`` by Redis's clock (see ``lua/retry.lua``). False if it was no longer in
         flight."""
-        keys = self._keys
         queue, _ = entry_parts(entry)
         return self._scripts.retry(
-            keys.failed_run(worker_id, keys.retries, self._minute()),
-            [
-                entry,
-                make_entry(queue, payload),
-                in_ms,
-                HISTORY_SECONDS,
-                keys.scheduler_channel,
-                _now_arg(now_ms),
-            ],
+            worker_id=worker_id,
+            entry=entry,
+            retry_entry=make_entry(queue, payload),
+            in_ms=in_ms,
+            minute=self._minute(),
+            history_seconds=HISTORY_SECONDS,
+            now_ms=now_ms,
         )
 
     # -- recurring schedules ------------------------------------------------------------------
     def claim_tick(self, name: str, tick_ms: int, queue: str, payload: bytes) -> TickOutcome:
         """Enqueue ``payload`` for this tick of schedule ``name`` unless a loop already did
         (see ``lua/claim_tick.lua``)."""
-        keys = self._keys
-        return self._scripts.claim_tick(
-            [keys.recurring_last, keys.queues, keys.queue(queue)],
-            [name, tick_ms, payload, queue, keys.wakeup_channel(queue)],
-        )
+        return self._scripts.claim_tick(name=name, tick_ms=tick_ms, payload=payload, queue=queue)
 
     def publish_recurring(self, definitions: dict[str, bytes]) -> None:
         """Write the schedules' definitions where the monitor can read them."""
@@ -189,5 +166,4 @@ class ScheduledStore:
 
     def forget_recurring(self, name: str) -> bool:
         """Remove a schedule's published definition and its last tick."""
-        keys = [self._keys.recurring, self._keys.recurring_last]
-        return self._scripts.forget_recurring(keys, name)
+        return self._scripts.forget_recurring(name=name)
