@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -31,13 +30,12 @@ from typing import Any
 from jobs.failures import describe_exception, failure_record
 from jobs.fetch import BatchFetcher, Delivery
 from jobs.hooks import class_hooks
-from jobs.payload import Payload
-from jobs.retries import RetryAt, decide, retried_so_far
+from jobs.payload import Payload, retried_so_far, with_retry
+from jobs.retries import RetryAt, decide
 from jobs.settings import Settings
 from jobs.store import RequeueOutcome, RequeueReason, Store, entry_parts
 
 WORKER_DIED = "WorkerDied"
-ERROR_KEPT = 1000  # characters of the last error a waiting retry carries (its payload's size)
 log = logging.getLogger("jobs.worker")
 
 
@@ -119,13 +117,7 @@ def outcome_of_error(job_class: type, payload: Payload, error: BaseException) ->
             decision.count,
             decision.in_seconds,
         )
-        body = {
-            **payload.body,
-            "retry_count": decision.count,
-            "error": f"{exception}: {message}"[:ERROR_KEPT],
-            "failed_at": time.time(),
-        }
-        retry = json.dumps(body, separators=(",", ":")).encode()
+        retry = with_retry(payload.body, decision.count, f"{exception}: {message}")
         return RetryLater(retry, decision.in_seconds)
     log.info("failed %s%s: %r", payload.class_name, payload.args, error)
     attempts = decision.attempts if retried or decision.exhausted else None
