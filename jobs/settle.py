@@ -217,9 +217,7 @@ class Settler:
     def retry(self, delivery: Delivery, retry: RetryLater) -> bool:
         """Move the job to the retries set. False if it was no longer in flight."""
         delay_ms = round(retry.in_seconds * 1000)
-        return self.store.scheduled.retry(
-            delivery.worker_id, delivery.entry, retry.payload, delay_ms
-        )
+        return self.store.delayed.retry(delivery.worker_id, delivery.entry, retry.payload, delay_ms)
 
     def put_back(
         self, delivery: Delivery, reason: RequeueReason, cause: str = ""

@@ -1,8 +1,9 @@
-"""Jobs waiting for a time, in Redis: delayed jobs, retries, and the recurring schedules' ticks.
+"""Delayed jobs in Redis: jobs waiting for a time, not for a worker.
 
-Delayed jobs and retries each live in a sorted set, scored by when they are due (Unix ms, by
-Redis's clock). A member is JSON ``[queue, payload]``, like an in-flight entry, so moving it to
-its queue needs nothing else::
+Two kinds: jobs enqueued for later (``enqueue_at``/``enqueue_in``, the set named ``scheduled``,
+as its key) and jobs waiting for an automatic retry (``retries``). Each lives in a sorted set,
+scored by when it is due (Unix ms, by Redis's clock). A member is JSON ``[queue, payload]``,
+like an in-flight entry, so moving it to its queue needs nothing else::
 
     enqueue_at ──> jobs:scheduled ──move_due──> queue:NAME
     a job raises ──retry──> jobs:retries ──move_due──┘
@@ -23,9 +24,9 @@ import redis
 from jobs.store.keys import Keys
 from jobs.store.queues import HISTORY_SECONDS, entry_parts
 from jobs.store.replies import as_bytes_list, as_int
-from jobs.store.scripts import ScheduleOutcome, Scripts, TickOutcome
+from jobs.store.scripts import ScheduleOutcome, Scripts
 
-SetName = Literal["scheduled", "retries"]
+DelayedSet = Literal["scheduled", "retries"]  # enqueued for later; waiting for a retry
 MOVE_BATCH = 100
 
 
@@ -37,7 +38,7 @@ def make_entry(queue: str, payload: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class Moved:
-    """What one :meth:`ScheduledStore.move_due` call did, by Redis's clock (ms)."""
+    """What one :meth:`DelayedStore.move_due` call did, by Redis's clock (ms)."""
 
     moved: int
     now_ms: int
@@ -45,7 +46,7 @@ class Moved:
     full_batch: bool  # a whole batch was read and moved: more may be due
 
 
-class ScheduledStore:
+class DelayedStore:
     def __init__(
         self, client: redis.Redis, keys: Keys, scripts: Scripts, minute: Callable[[], int]
     ) -> None:
@@ -54,10 +55,10 @@ class ScheduledStore:
         self._scripts = scripts
         self._minute = minute  # the minute per-minute counts are filed under, by Redis's clock
 
-    def _set(self, name: SetName) -> str:
+    def _set(self, name: DelayedSet) -> str:
         return self._keys.scheduled if name == "scheduled" else self._keys.retries
 
-    # -- delayed jobs -------------------------------------------------------------------------
+    # -- jobs enqueued for later --------------------------------------------------------------
     def schedule(
         self,
         queue: str,
@@ -78,7 +79,9 @@ class ScheduledStore:
             now_ms=now_ms,
         )
 
-    def move_due(self, name: SetName, now_ms: int | None = None, batch: int = MOVE_BATCH) -> Moved:
+    def move_due(
+        self, name: DelayedSet, now_ms: int | None = None, batch: int = MOVE_BATCH
+    ) -> Moved:
         """Move up to ``batch`` due jobs of set ``name`` to their queues, soonest first."""
         candidates: list[tuple[bytes, str]] = []
         members = as_bytes_list(self._client.zrange(self._set(name), 0, batch - 1))
@@ -93,26 +96,26 @@ class ScheduledStore:
         full = len(members) == batch and moved == len(candidates) > 0
         return Moved(moved, now, None if next_due < 0 else next_due, full)
 
-    def page(self, name: SetName, start: int, count: int) -> list[tuple[bytes, int]]:
+    def page(self, name: DelayedSet, start: int, count: int) -> list[tuple[bytes, int]]:
         """Members ``start`` .. ``start + count - 1``, soonest due first, with their due ms."""
         if count <= 0:
             return []
         rows = self._client.zrange(self._set(name), start, start + count - 1, withscores=True)
         return [(member, int(score)) for member, score in as_bytes_list(rows)]  # type: ignore[misc]
 
-    def count(self, name: SetName) -> int:
+    def count(self, name: DelayedSet) -> int:
         return as_int(self._client.zcard(self._set(name)))
 
-    def find(self, name: SetName, text: str) -> list[bytes]:
+    def find(self, name: DelayedSet, text: str) -> list[bytes]:
         """Members whose text contains ``text`` (a job id), found with ZSCAN on the server."""
         pattern = "*" + "".join("\\" + c if c in "*?[]\\^" else c for c in text) + "*"
         return [member for member, _ in self._client.zscan_iter(self._set(name), match=pattern)]
 
-    def remove(self, name: SetName, member: bytes) -> bool:
+    def remove(self, name: DelayedSet, member: bytes) -> bool:
         """Remove one waiting job; False if it was gone already (moved, or removed)."""
         return bool(self._client.zrem(self._set(name), member))
 
-    def enqueue_now(self, name: SetName, member: bytes) -> bool:
+    def enqueue_now(self, name: DelayedSet, member: bytes) -> bool:
         """Move one waiting job to its queue now; False if it was gone already."""
         queue, _ = entry_parts(member)
         return self._scripts.enqueue_scheduled(zset=self._set(name), member=member, queue=queue)
@@ -139,31 +142,3 @@ class ScheduledStore:
             history_seconds=HISTORY_SECONDS,
             now_ms=now_ms,
         )
-
-    # -- recurring schedules ------------------------------------------------------------------
-    def claim_tick(self, name: str, tick_ms: int, queue: str, payload: bytes) -> TickOutcome:
-        """Enqueue ``payload`` for this tick of schedule ``name`` unless a loop already did
-        (see ``lua/claim_tick.lua``)."""
-        return self._scripts.claim_tick(name=name, tick_ms=tick_ms, payload=payload, queue=queue)
-
-    def publish_recurring(self, definitions: dict[str, bytes]) -> None:
-        """Write the schedules' definitions where the monitor can read them."""
-        if definitions:
-            self._client.hset(self._keys.recurring, mapping=definitions)
-
-    def recurring(self) -> dict[str, bytes]:
-        """Every published schedule's definition, by name."""
-        rows = self._client.hgetall(self._keys.recurring)
-        assert isinstance(rows, dict)
-        return {name.decode(): value for name, value in rows.items()}
-
-    def last_ticks(self) -> dict[str, int]:
-        """The last tick (Unix ms) enqueued for each schedule; negative for one not run yet
-        (minus the tick at which it was first seen)."""
-        rows = self._client.hgetall(self._keys.recurring_last)
-        assert isinstance(rows, dict)
-        return {name.decode(): int(value) for name, value in rows.items()}
-
-    def forget_recurring(self, name: str) -> bool:
-        """Remove a schedule's published definition and its last tick."""
-        return self._scripts.forget_recurring(name=name)
