@@ -211,8 +211,8 @@ class Settler:
             failed.attempts,
             max_bytes=self.settings.max_payload_bytes,
         )
-        queues = self.store.queues
-        return queues.fail(delivery.worker_id, delivery.entry, record, self.settings.failed_max)
+        keep = self.settings.failed_max
+        return self.store.queues.fail(delivery.worker_id, delivery.entry, record, keep)
 
     def retry(self, delivery: Delivery, retry: RetryLater) -> bool:
         """Move the job to the retries set. False if it was no longer in flight."""
