@@ -102,7 +102,9 @@ Settle = Callable[[Delivery, Outcome], object]
 
 
 # -- deciding --------------------------------------------------------------------------------
-def outcome_of_error(job_class: type, payload: Payload, error: BaseException) -> Outcome:
+def outcome_of_error(
+    job_class: type, payload: Payload, error: BaseException
+) -> Failed | RetryLater:
     """A job of ``job_class`` raised ``error``: retry it later if its class says so
     (:func:`jobs.retries.decide`), else fail it."""
     exception, message, backtrace = describe_exception(error)
@@ -150,6 +152,7 @@ def report(outcome: Outcome) -> bytes:
 
 
 def read_report(data: bytes) -> Outcome:
+    """In the worker: the outcome its child reported (see :func:`report`)."""
     kind, fields = json.loads(data)
     if kind == "RetryLater":
         fields["payload"] = fields["payload"].encode("utf-8", "surrogateescape")
