@@ -108,23 +108,7 @@ class Worker:
         for fd in (self._wake_read, self._wake_write):
             os.set_blocking(fd, False)
         self.settler = Settler(store, settings)
-        self.runner: ForkRunner | ThreadRunner
-        if self.fork_per_job:
-            self.runner = ForkRunner(
-                self.ids[0], self.settler, self._process, self.hooks.run_after_fork
-            )
-        else:
-            fetchers = [
-                BatchFetcher(store, settings, slot, self._queues_to_go_on_with) for slot in self.ids
-            ]
-            self.runner = ThreadRunner(
-                fetchers,
-                self.settler,
-                self._process,
-                self._wake,
-                self._timeout_of,
-                self.outage.lost,
-            )
+        self.runner = self._runner()
         self._flags_shown: dict[str, set[str]] = {}
         self._next_housekeeping = 0.0
         self.scheduler: Scheduler | None = None
@@ -133,6 +117,19 @@ class Worker:
         elif scheduler:
             self.scheduler = scheduler_for_worker(store, settings, loader)
         self._next_schedule = 0.0  # monotonic time of the next scheduler run
+
+    def _runner(self) -> ForkRunner | ThreadRunner:
+        """Forked children or threads, each handing its jobs' outcomes to this worker's
+        settler (a thread's through its own batch settler)."""
+        if self.fork_per_job:
+            return ForkRunner(self.ids[0], self.settler, self._process, self.hooks.run_after_fork)
+        fetchers = [
+            BatchFetcher(self.store, self.settings, slot, self._queues_to_go_on_with)
+            for slot in self.ids
+        ]
+        return ThreadRunner(
+            fetchers, self.settler, self._process, self._wake, self._timeout_of, self.outage.lost
+        )
 
     # -- life cycle ---------------------------------------------------------------------------
     def run(self) -> None:
