@@ -14,10 +14,12 @@
 and a worker runs it: ``QUEUE=sleep python -m jobs work --import myapp.jobs``.
 
 A job's path, module by module: :mod:`jobs.client` (enqueue) → Redis (:mod:`jobs.store`) →
-:mod:`jobs.fetch` → :mod:`jobs.processor` (perform) → done, or :mod:`jobs.failures`.
+:mod:`jobs.fetch` → :mod:`jobs.processor` (perform) → :mod:`jobs.settle` (done, retry later,
+or failed: :mod:`jobs.failures`).
 Workers: :mod:`jobs.worker`, :mod:`jobs.runners`, :mod:`jobs.registry`, :mod:`jobs.recovery`.
-Later and again: :mod:`jobs.scheduler` (delayed jobs, retries, recurring ticks),
-:mod:`jobs.retries` (the retry policy), :mod:`jobs.schedule` (recurring jobs).
+Later and again: :mod:`jobs.delayed_jobs` (delayed jobs: for later, and retries),
+:mod:`jobs.retries` (the retry policy), :mod:`jobs.schedule` (recurring jobs), and
+:mod:`jobs.scheduler`, the loop that puts both on their queues when due.
 """
 
 from __future__ import annotations
@@ -29,14 +31,15 @@ from typing import Any
 from jobs import schedule
 from jobs.arguments import JobArgumentError
 from jobs.client import Client, default_client, set_default_client
+from jobs.delayed_jobs import DelayedJobs
 from jobs.failures import Failure, Failures
 from jobs.job import Job, NotAJobError
 from jobs.payload import JobNotFound, PayloadTooLarge
 from jobs.retries import Retry
+from jobs.schedule import RecurringState
 from jobs.settings import Settings
 from jobs.status import JobStatus
 from jobs.store import RedisUnavailable
-from jobs.waiting import RecurringState, WaitingJobs
 from jobs.worker import Worker
 
 __all__ = [
@@ -148,12 +151,12 @@ def remove_delayed(job_class: type, *args: Any) -> int:
     return default_client().remove_delayed(job_class, *args)
 
 
-def delayed() -> WaitingJobs:
+def delayed() -> DelayedJobs:
     """The delayed jobs: list, remove or enqueue now, by id."""
     return default_client().delayed()
 
 
-def retrying() -> WaitingJobs:
+def retrying() -> DelayedJobs:
     """The jobs waiting for an automatic retry: list, remove or enqueue now, by id."""
     return default_client().retrying()
 

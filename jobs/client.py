@@ -19,13 +19,14 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from jobs.delayed_jobs import DelayedJobs, unix_seconds
 from jobs.hooks import EnqueueCall, Hooks, default_hooks
 from jobs.job_class import class_name_of, queue_of
 from jobs.payload import JobNotFound, Payload, PayloadError, encode
+from jobs.schedule import RecurringState, recurring_states
 from jobs.settings import Settings
 from jobs.status import JobStatus
 from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store, open_store, redact
-from jobs.waiting import RecurringState, WaitingJobs, recurring_states, unix_seconds
 
 # Resque splits worker ids ("host:pid:queue1,queue2") on ':' and ','.
 FORBIDDEN_IN_QUEUE_NAMES = frozenset(":,* \t\r\n")
@@ -122,7 +123,7 @@ class Client:
 
         def schedule() -> str:
             try:
-                self.store.scheduled.schedule(queue, payload, **when)
+                self.store.delayed.schedule(queue, payload, **when)
             except CONNECTION_ERRORS as error:
                 raise RedisUnavailable(
                     f"cannot schedule: Redis at {redact(self.store.url)} is unreachable ({error})"
@@ -131,13 +132,13 @@ class Client:
 
         return self.hooks.run_enqueue(EnqueueCall(job_class, args, queue), schedule)
 
-    def delayed(self) -> WaitingJobs:
+    def delayed(self) -> DelayedJobs:
         """The delayed jobs (``enqueue_at``/``enqueue_in``): list, remove, enqueue now."""
-        return WaitingJobs(self.store, "scheduled")
+        return DelayedJobs(self.store, "scheduled")
 
-    def retrying(self) -> WaitingJobs:
+    def retrying(self) -> DelayedJobs:
         """The jobs waiting for an automatic retry: list, remove, enqueue now."""
-        return WaitingJobs(self.store, "retries")
+        return DelayedJobs(self.store, "retries")
 
     def recurring(self, now_ms: int | None = None) -> list[RecurringState]:
         """The recurring schedules the scheduler loops run, each with its last and next run."""

@@ -20,8 +20,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.payload import JobNotFound, Payload, PayloadError, new_job_id
-from jobs.retries import RETRY_FIELDS
+from jobs.payload import (
+    JobNotFound,
+    Payload,
+    PayloadError,
+    new_job_id,
+    retried_so_far,
+    without_retry,
+)
 from jobs.store import Store
 
 PAGE = 200
@@ -135,9 +141,8 @@ class Failure:
         back exactly as they came."""
         if set(self.payload) == {"raw"}:
             return str(self.payload["raw"]).encode()
-        body = {**self.payload, "enqueued_at": time.time()}
-        for name in RETRY_FIELDS:  # retried by hand: its automatic retries start afresh
-            body.pop(name, None)
+        # Retried by hand: its automatic retries start afresh.
+        body = {**without_retry(self.payload), "enqueued_at": time.time()}
         return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -148,10 +153,7 @@ def _attempts(record: dict[str, Any]) -> int:
     if isinstance(attempts, int) and not isinstance(attempts, bool) and attempts > 0:
         return attempts
     payload = record.get("payload")
-    retries = payload.get("retry_count", 0) if isinstance(payload, dict) else 0
-    if isinstance(retries, bool) or not isinstance(retries, int):
-        return 1
-    return 1 + max(0, retries)
+    return 1 + (retried_so_far(payload) if isinstance(payload, dict) else 0)
 
 
 class FailureNotFound(JobNotFound):

@@ -5,27 +5,23 @@ there until the delivery is acknowledged (done), failed, or put back. It is wors
 than to run it twice, so a worker that dies holding a delivery leaves it where the other
 workers will find it and put it back (see :mod:`jobs.recovery`): delivery is *at least once*.
 
-The processor that runs the job only ever calls ``acknowledge``, ``fail``, ``retry`` or
-``requeue``; it never touches Redis keys.
+What it leaves to others: running the job (:mod:`jobs.processor`) and settling it, done,
+failed, retried or put back (:mod:`jobs.settle`); neither touches a Redis key.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
 
-from jobs.failures import failure_record
 from jobs.payload import Payload
 from jobs.settings import Settings
-from jobs.store import RequeueOutcome, RequeueReason, Store, entry_parts
+from jobs.store import Store, entry_parts
 
-WORKER_DIED = "WorkerDied"
 # A worker thread takes as many jobs at a time as it expects to finish in BATCH_SECONDS, going
 # by how long its last batch took per job, and never more than MAX_BATCH: one at a time when
 # jobs are slow, up to MAX_BATCH when they take well under a few milliseconds each.
@@ -36,7 +32,9 @@ log = logging.getLogger("jobs.worker")
 
 @dataclass
 class Delivery:
-    """One job held in flight by one worker (``worker_id``) until it is settled."""
+    """One job held in flight by one worker (``worker_id``), as fetched: its in-flight
+    ``entry``, and the ``queue`` and ``payload`` it holds. How it is settled once it has run
+    is :mod:`jobs.settle`'s business."""
 
     store: Store
     settings: Settings
@@ -45,12 +43,6 @@ class Delivery:
     queue: str
     payload: bytes
     _decoded: Payload | None = field(default=None, repr=False, compare=False)
-    # Set in a worker thread: acknowledged with the thread's next round trip (see BatchFetcher).
-    batch: BatchFetcher | None = field(default=None, repr=False, compare=False)
-    # Set in a forked child: settle by writing the outcome here instead of to Redis, and the
-    # parent, which holds a connection already, settles it (see ForkRunner). A child then needs
-    # no Redis connection of its own, and an outcome survives Redis being away.
-    report_to: BinaryIO | None = field(default=None, repr=False, compare=False)
     # When the job started running (time.monotonic()), and when it finished: its run time is
     # recorded as it is settled (see jobs.store.metrics).
     started: float = field(default_factory=time.monotonic, repr=False, compare=False)
@@ -73,104 +65,6 @@ class Delivery:
         if not self.settings.metrics:
             return None
         return round(((self.ended or time.monotonic()) - self.started) * 1_000_000)
-
-    def acknowledge(self) -> bool:
-        """The job is done. False if another worker had already put it back (see module doc).
-
-        In a worker thread, the acknowledgement waits for the thread's next round trip, which
-        also takes its next jobs (see :class:`BatchFetcher`); it returns True, and the
-        batch fetcher warns if the job turns out to have been put back."""
-        if self.report_to is not None:
-            return self._report(["acknowledge"])
-        if self.batch is not None:
-            self.batch.finished(self)
-            return True
-        return self.store.queues.acknowledge(self.worker_id, self.entry, self.run_us())
-
-    def fail(
-        self, exception: str, error: str, backtrace: list[str], attempts: int | None = None
-    ) -> bool:
-        if self.report_to is not None:
-            return self._report(["fail", exception, error, backtrace, attempts])
-        record = failure_record(
-            self.payload,
-            self.queue,
-            self.worker_id,
-            exception,
-            error,
-            backtrace,
-            attempts,
-            max_bytes=self.settings.max_payload_bytes,
-        )
-        return self.store.queues.fail(
-            self.worker_id, self.entry, record, self.settings.failed_max, self.run_us()
-        )
-
-    def retry(self, payload: bytes, in_seconds: float) -> bool:
-        """The job failed and runs again in ``in_seconds``: it waits in the retries set with
-        ``payload`` (the same job, with its retry count and error). False if it was no longer
-        in flight."""
-        if self.report_to is not None:
-            return self._report(["retry", payload.decode("utf-8", "surrogateescape"), in_seconds])
-        delay_ms = round(in_seconds * 1000)
-        return self.store.scheduled.retry(
-            self.worker_id, self.entry, payload, delay_ms, run_us=self.run_us()
-        )
-
-    def _report(self, outcome: list[Any]) -> bool:
-        assert self.report_to is not None
-        self.report_to.write(json.dumps(outcome).encode())
-        self.report_to.flush()
-        return True  # whether it was still in flight is for the parent to find out
-
-    def settle_as_reported(self, report: bytes) -> bool:
-        """In the parent: settle the job as its child reported (see ``report_to``)."""
-        how, *args = json.loads(report)
-        if how == "acknowledge":
-            return self.acknowledge()
-        if how == "fail":
-            return self.fail(*args)
-        payload, in_seconds = args
-        return self.retry(payload.encode("utf-8", "surrogateescape"), in_seconds)
-
-    def requeue(self, reason: RequeueReason, cause: str = "") -> RequeueOutcome:
-        """Put the job back (see :func:`requeue_entry`); ``cause``: why its process died."""
-        return requeue_entry(
-            self.store, self.settings, self.worker_id, self.entry, reason, cause=cause
-        )
-
-
-def requeue_entry(
-    store: Store,
-    settings: Settings,
-    worker_id: str,
-    entry: bytes,
-    reason: RequeueReason,
-    expected_beat: str = "",
-    cause: str = "",
-) -> RequeueOutcome:
-    """Put an in-flight entry back on its queue; after ``crash_limit`` crashes, fail it, with
-    ``cause`` (why the worker died, when known) in the failure record."""
-    queue, payload = entry_parts(entry)
-    limit = settings.crash_limit
-    message = (
-        f"the worker running this job died {limit} times (killed, or crashed by the job);"
-        " it was not put back again"
-    )
-    if cause:
-        message += f" (the last time: {cause})"
-    record = failure_record(
-        payload, queue, worker_id, WORKER_DIED, message, [], max_bytes=settings.max_payload_bytes
-    )
-    return store.queues.requeue(
-        worker_id,
-        entry,
-        reason,
-        crash_limit=limit,
-        crash_record=record,
-        keep_failed=settings.failed_max,
-        expected_beat=expected_beat,
-    )
 
 
 class Fetcher:
@@ -231,7 +125,6 @@ class BatchFetcher:
 
     def begin(self, delivery: Delivery) -> None:
         """The thread is handed ``delivery``, which the worker's loop fetched for it."""
-        delivery.batch = self
         with self._lock:
             self._start(delivery)
             self._shown = delivery
@@ -295,8 +188,6 @@ class BatchFetcher:
                     job.queue,
                 )
         taken = [Delivery.of(self._store, self._settings, self.worker_id, e) for e in entries]
-        for delivery in taken:
-            delivery.batch = self
         self._batch_began, self._batch_started = self._clock(), min(1, len(taken))
         return taken
 

@@ -18,10 +18,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from jobs.fetch import requeue_entry
 from jobs.recovery import Recovery
 from jobs.registry import Registration
 from jobs.settings import Settings
+from jobs.settle import put_back
 from jobs.store import Store
 
 log = logging.getLogger("jobs.worker")
@@ -76,9 +76,7 @@ class Housekeeping:
             held.subtract(known)
             for entry, count in held.items():
                 for _ in range(count):
-                    outcome = requeue_entry(
-                        self._store, self._settings, worker_id, entry, "interrupted"
-                    )
+                    outcome = put_back(self._store, self._settings, worker_id, entry, "interrupted")
                     # "gone": its thread settled it after Redis was read here; not an orphan.
                     if outcome != "gone":
                         log.warning("a job that could not report its result was %s", outcome)

@@ -3,7 +3,14 @@
     {"class": "jobs.dev.demo.Sleeper", "args": [5], "id": "3f2a...", "enqueued_at": 1764185527.123}
 
 ``class`` and ``args`` are Resque's; ``id`` (unique per job, kept across retries) and
-``enqueued_at`` (Unix time, seconds) are ours, and Resque ignores them.
+``enqueued_at`` (Unix time, seconds) are ours, and Resque ignores them. A job waiting for an
+automatic retry also carries :data:`RETRY_FIELDS`, as Sidekiq's do::
+
+    {..., "retry_count": 2, "error": "TimeoutError: slow API", "failed_at": 1764185600.5}
+
+``retry_count``: retries so far (this run is number ``retry_count + 1``); ``error``: the last
+one, cut to :data:`ERROR_KEPT` characters; ``failed_at``: when (Unix time, seconds). A job
+retried by hand from the failed list drops them (:func:`without_retry`): it starts afresh.
 
 Anyone who can write to Redis can push a payload, so a worker reads each one as hostile: a
 payload bigger than ``JOBS_MAX_PAYLOAD_BYTES``, or one that is not JSON, or nests deeper than
@@ -23,6 +30,8 @@ from jobs.arguments import MAX_NESTING, check_arguments
 
 # One encoder for every payload (json.dumps with options builds a new one on every call).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+RETRY_FIELDS = ("retry_count", "error", "failed_at")
+ERROR_KEPT = 1000  # characters of the last error a waiting retry carries (its payload's size)
 
 
 class JobNotFound(KeyError):
@@ -99,6 +108,25 @@ class Payload:
     def matches(self, class_name: str, args: list[Any]) -> bool:
         """Same class and the same arguments as JSON sees them (so ``true`` is not ``1``)."""
         return self.class_name == class_name and _canonical(self.args) == _canonical(args)
+
+
+def retried_so_far(body: dict[str, Any]) -> int:
+    """``retry_count`` of a payload's body: 0 for a first run (or a value that is not a
+    count: someone else's payload)."""
+    count = body.get("retry_count", 0)
+    return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
+
+
+def with_retry(body: dict[str, Any], count: int, error: str) -> bytes:
+    """The payload of a job that failed and waits for retry number ``count``, ``error`` its
+    last error."""
+    retry = {**body, "retry_count": count, "error": error[:ERROR_KEPT], "failed_at": time.time()}
+    return json.dumps(retry, separators=(",", ":")).encode()
+
+
+def without_retry(body: dict[str, Any]) -> dict[str, Any]:
+    """A payload's body without its retry fields: the job as first enqueued."""
+    return {name: value for name, value in body.items() if name not in RETRY_FIELDS}
 
 
 def nests_deeper_than(value: Any, limit: int, text: bytes = b"") -> bool:

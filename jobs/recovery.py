@@ -21,9 +21,9 @@ import os
 import socket
 from collections.abc import Callable
 
-from jobs.fetch import requeue_entry
 from jobs.registry import WorkerId
 from jobs.settings import Settings
+from jobs.settle import put_back
 from jobs.store import RequeueReason, Store
 
 log = logging.getLogger("jobs.recovery")
@@ -77,7 +77,7 @@ class Recovery:
         held = self._store.queues.inflight(worker_id)
         reason: RequeueReason = "crash" if len(held) == 1 else "suspect"
         for entry in held:
-            outcome = requeue_entry(
+            outcome = put_back(
                 self._store, self._settings, worker_id, entry, reason, expected_beat, cause
             )
             if outcome == "alive":

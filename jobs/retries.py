@@ -14,8 +14,9 @@
    :class:`GiveUp`. It is a pure function: no Redis, no clock, and the jitter comes from a
    random source you can pass in, so it is tested on its own.
 
-What it leaves to others: :mod:`jobs.processor` asks it and settles the delivery (into the
-retries sorted set, or a failure record); :mod:`jobs.scheduler` moves a retry back to its
+What it leaves to others: :mod:`jobs.settle` asks it and settles the job (into the
+retries sorted set, or a failure record); :mod:`jobs.payload` holds the retry fields a
+waiting retry carries; :mod:`jobs.scheduler` moves a retry back to its
 queue when it is due.
 """
 
@@ -27,8 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_RETRIES = 25  # Sidekiq's: about 20 days of retries with the default backoff
-# Fields a retried payload carries; a failure retried by hand drops them (a fresh count).
-RETRY_FIELDS = ("retry_count", "error", "failed_at")
 
 Backoff = Callable[[int, BaseException], float]
 
@@ -116,10 +115,3 @@ def decide(
     if retried >= limit:
         return GiveUp(attempts=retried + 1, exhausted=True)
     return RetryAt(delay_of(job_class, error, retried, rng), count=retried + 1)
-
-
-def retried_so_far(body: dict[str, Any]) -> int:
-    """``retry_count`` of a payload's body: 0 for a first run (or a value that is not a
-    count: someone else's payload)."""
-    count = body.get("retry_count", 0)
-    return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0

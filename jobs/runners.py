@@ -9,7 +9,10 @@
   outside: a job past its timeout is only reported as overdue.
 
 Both are driven by the worker's loop through the same small surface: which slots are free,
-start a delivery in a slot, collect the ones that ended (and how). A slot is a worker id.
+start a delivery in a slot, collect the slots whose jobs ended. A slot is a worker id. Each
+job's outcome goes to a settler (:mod:`jobs.settle`): from a thread, as soon as the job ends;
+from a child, through the report the child writes, or, when the child died first, as the way
+it died (crashed, killed, timed out).
 """
 
 from __future__ import annotations
@@ -29,20 +32,24 @@ from typing import Literal
 
 from jobs.fetch import BatchFetcher, Delivery
 from jobs.outage import REDIS_ERRORS
+from jobs.settle import (
+    BatchSettler,
+    Crashed,
+    Killed,
+    Outcome,
+    Settle,
+    Settler,
+    TimedOut,
+    read_report,
+    report,
+)
 
 CHILD_STOP_GRACE = 5.0
 KEYBOARD_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
 log = logging.getLogger("jobs.worker")
-Ending = Literal["done", "crashed", "killed", "timed_out"]
-
-
-@dataclass(frozen=True)
-class Finished:
-    slot: str
-    delivery: Delivery
-    ending: Ending = "done"
-    detail: str = ""  # why the process died, for crashes
-    report: bytes = b""  # the outcome a forked child reported (see Delivery.report_to)
+KillReason = Literal["killed", "timed_out"]
+# Runs one job and hands its outcome to the Settle it is given (jobs.processor.process).
+Process = Callable[[Delivery, Settle], object]
 
 
 @dataclass
@@ -51,7 +58,7 @@ class Running:
     timeout: float | None
     started: float = field(default_factory=time.monotonic)
     pid: int = 0  # the child's, in fork mode
-    killed_for: Ending | None = None
+    killed_for: KillReason | None = None
 
     def deadline(self) -> float:
         return self.started + self.timeout if self.timeout else float("inf")
@@ -68,13 +75,14 @@ class ThreadRunner:
     def __init__(
         self,
         fetchers: list[BatchFetcher],
-        perform: Callable[[Delivery], object],
+        settler: Settler,
+        process: Process,
         wake: Callable[[], None],
         timeout_of: Callable[[Delivery], float | None],
         redis_lost: Callable[[Exception], None],
     ) -> None:
         """``redis_lost``: told when a thread finds Redis unreachable (see jobs.outage)."""
-        self._perform = perform
+        self._process = process
         self._redis_lost = redis_lost
         self._wake = wake
         self._timeout_of = timeout_of
@@ -89,18 +97,28 @@ class ThreadRunner:
             inbox: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
             self._inboxes[slot] = inbox
             # Daemon threads: a worker told to stop must not wait for a stuck job.
+            settle = BatchSettler(settler.store, settler.settings, fetcher).settle
             thread = threading.Thread(
-                target=self._serve, args=(slot, fetcher, inbox), daemon=True, name=f"job-{slot}"
+                target=self._serve,
+                args=(slot, fetcher, settle, inbox),
+                daemon=True,
+                name=f"job-{slot}",
             )
             thread.start()
 
-    def _serve(self, slot: str, fetcher: BatchFetcher, inbox: queue.SimpleQueue[Delivery]) -> None:
+    def _serve(
+        self,
+        slot: str,
+        fetcher: BatchFetcher,
+        settle: Settle,
+        inbox: queue.SimpleQueue[Delivery],
+    ) -> None:
         while True:
             delivery: Delivery | None = inbox.get()
             while delivery is not None:
                 queue_name = delivery.queue
                 try:
-                    self._perform(delivery)
+                    self._process(delivery, settle)
                     delivery = fetcher.next()
                 except Exception as error:  # the jobs stay in flight in Redis, not lost
                     if isinstance(error, REDIS_ERRORS):
@@ -146,15 +164,16 @@ class ThreadRunner:
         for fetcher in self._fetchers.values():
             fetcher.give_back(if_running_for)
 
-    def collect(self) -> list[Finished]:
-        done: list[Finished] = []
+    def collect(self) -> list[str]:
+        """The slots that went idle since last asked (their threads settled their jobs)."""
+        idle: list[str] = []
         while not self._finished.empty():
             slot = self._finished.get()
             with self._lock:
-                job = self._running.pop(slot)
+                self._running.pop(slot)
                 self._idle.append(slot)
-            done.append(Finished(slot, job.delivery))
-        return done
+            idle.append(slot)
+        return idle
 
     def overdue(self) -> set[str]:
         """Slots whose job has run past its timeout (it goes on running: see module doc)."""
@@ -170,9 +189,14 @@ class ThreadRunner:
 
 
 class ForkRunner:
-    def __init__(self, slot: str, child_main: Callable[[Delivery], int]) -> None:
+    def __init__(
+        self, slot: str, settler: Settler, process: Process, after_fork: Callable[[], None]
+    ) -> None:
+        """``after_fork``: run in each child before its job (the after-fork hooks)."""
         self._slot = slot
-        self._child_main = child_main
+        self._settler = settler
+        self._process = process
+        self._after_fork = after_fork
         self._child: Running | None = None
         # Each child writes its job's outcome here, and the parent settles it in Redis on its
         # own connection: a child needs no connection to report, and one that cannot reach
@@ -191,11 +215,21 @@ class ForkRunner:
         self._reports.truncate()
         pid = os.fork()
         if pid == 0:
-            delivery.report_to = self._reports
-            os._exit(_run_child(parent, lambda: self._child_main(delivery)))
+            os._exit(_run_child(parent, lambda: self._run_job(delivery)))
         self._child = Running(delivery, timeout, pid=pid)
 
-    def collect(self) -> list[Finished]:
+    def _run_job(self, delivery: Delivery) -> int:
+        """In the child: run the job, and write its outcome down for the worker to settle."""
+        self._after_fork()
+        self._process(delivery, self._write_report)
+        return 0
+
+    def _write_report(self, delivery: Delivery, outcome: Outcome) -> None:
+        self._reports.write(report(outcome))
+        self._reports.flush()
+
+    def collect(self) -> list[str]:
+        """Settle the child's job once the child has ended; returns its slot, then free."""
         child = self._child
         if child is None:
             return []
@@ -206,10 +240,12 @@ class ForkRunner:
             return []
         self._child = None
         self._reports.seek(0)
-        report = self._reports.read()
-        if report:  # the job ran to its end; whatever happened to the process after that
-            return [Finished(self._slot, child.delivery, "done", "", report)]
-        return [Finished(self._slot, child.delivery, *_ending(child, status))]
+        reported = self._reports.read()
+        # A report means the job ran to its end, whatever happened to the process after that.
+        outcome = read_report(reported) if reported else _ending(child, status)
+        if outcome is not None:
+            self._settler.settle(child.delivery, outcome)
+        return [self._slot]
 
     def overdue(self) -> set[str]:
         return set()  # an overdue child is killed instead (see collect)
@@ -227,7 +263,7 @@ class ForkRunner:
         self._kill(self._child, "killed")
         return True
 
-    def _kill(self, child: Running, reason: Ending) -> None:
+    def _kill(self, child: Running, reason: KillReason) -> None:
         child.killed_for = reason
         os.kill(child.pid, signal.SIGKILL)
 
@@ -246,14 +282,15 @@ class ForkRunner:
         os.waitpid(pid, 0)
 
 
-def _ending(child: Running, status: int) -> tuple[Ending, str]:
-    """How a child's job ended, and a sentence saying so."""
+def _ending(child: Running, status: int) -> Outcome | None:
+    """How a child that reported nothing ended its job. None: it exited cleanly without a
+    word, and its job stays in flight, an orphan its worker's housekeeping puts back."""
     if child.killed_for == "timed_out":
-        return "timed_out", f"ran over its {child.timeout:g}s timeout and its process was killed"
+        return TimedOut(f"ran over its {child.timeout:g}s timeout and its process was killed")
     if child.killed_for == "killed":
-        return "killed", "its process was killed by USR1 (kill the running job)"
+        return Killed()
     crash = _crash_reason(status)
-    return ("crashed", crash) if crash else ("done", "")
+    return Crashed(crash) if crash else None
 
 
 def _crash_reason(status: int) -> str | None:

@@ -36,6 +36,7 @@ from typing import Any
 
 from jobs.arguments import check_arguments
 from jobs.job_class import class_name_of, queue_of
+from jobs.store import Store
 
 
 class ScheduleError(ValueError):
@@ -193,3 +194,29 @@ class Schedule:
 default_schedule = Schedule()
 every = default_schedule.every
 cron = default_schedule.cron
+
+
+@dataclass(frozen=True)
+class RecurringState:
+    """A recurring schedule as the scheduler loops published it, with its runs (Unix ms)."""
+
+    entry: Recurring
+    last_run_ms: int | None  # None: not run yet
+    next_run_ms: int
+
+
+def recurring_states(store: Store, now_ms: int | None = None) -> list[RecurringState]:
+    """Every published recurring schedule, by name. ``now_ms`` (default: Redis's clock) is
+    the moment the next runs are counted from."""
+    now = store.clock.now_ms() if now_ms is None else now_ms
+    last = store.recurring.last_ticks()
+    states = []
+    for name, definition in sorted(store.recurring.definitions().items()):
+        try:
+            entry = Recurring.from_json(name, definition)
+        except (ValueError, KeyError, TypeError, ScheduleError):
+            continue  # written by something else, or by a newer version: not ours to show
+        last_run = last.get(name)
+        ran = last_run if last_run is not None and last_run > 0 else None
+        states.append(RecurringState(entry, ran, entry.next_tick(now)))
+    return states

@@ -33,12 +33,12 @@ from jobs.job_loader import JobLoader
 from jobs.payload import encode
 from jobs.schedule import Schedule, default_schedule
 from jobs.settings import Settings
-from jobs.store import CONNECTION_ERRORS, MOVE_BATCH, SetName, Store, WakeupSubscription
+from jobs.store import CONNECTION_ERRORS, MOVE_BATCH, DelayedSet, Store, WakeupSubscription
 
 log = logging.getLogger("jobs.scheduler")
 MAX_SLEEP = 1.0  # seconds: a job is on its queue within this of its time, even if a wake-up is lost
 PUBLISH_EVERY = 60.0  # seconds between re-publishing the recurring definitions for the monitor
-SETS: tuple[SetName, ...] = ("scheduled", "retries")
+SETS: tuple[DelayedSet, ...] = ("scheduled", "retries")
 
 Clock = Callable[[], float]  # Unix seconds
 
@@ -66,9 +66,9 @@ class Scheduler:
         soonest: list[int] = []
         now_ms = 0
         for name in SETS:
-            moved = self._store.scheduled.move_due(name, now_override, self._batch)
+            moved = self._store.delayed.move_due(name, now_override, self._batch)
             while moved.full_batch:
-                moved = self._store.scheduled.move_due(name, now_override, self._batch)
+                moved = self._store.delayed.move_due(name, now_override, self._batch)
             now_ms = moved.now_ms
             if moved.next_due_ms is not None:
                 soonest.append(moved.next_due_ms)
@@ -82,14 +82,14 @@ class Scheduler:
         ticks."""
         entries = list(self.schedule.entries.values())
         if entries and time.monotonic() - self._published_at >= PUBLISH_EVERY:
-            self._store.scheduled.publish_recurring({e.name: e.to_json() for e in entries})
+            self._store.recurring.publish({e.name: e.to_json() for e in entries})
             self._published_at = time.monotonic()
         next_ticks = []
         for entry in entries:
             tick = entry.latest_tick(now_ms)
             if self._tried.get(entry.name) != tick:  # each loop asks Redis once per tick
                 _, payload = encode(entry.class_name, entry.args, self._settings.max_payload_bytes)
-                outcome = self._store.scheduled.claim_tick(entry.name, tick, entry.queue, payload)
+                outcome = self._store.recurring.claim_tick(entry.name, tick, entry.queue, payload)
                 self._tried[entry.name] = tick
                 if outcome == "enqueued":
                     log.info("enqueued %s (%s) on %s", entry.name, entry.describe(), entry.queue)

@@ -41,6 +41,7 @@ from jobs.job_loader import JobLoader
 from jobs.payload import encode
 from jobs.processor import process
 from jobs.settings import Settings
+from jobs.settle import Settler
 from jobs.worker import QueueSelector
 
 if importlib.util.find_spec("pytest") is not None:
@@ -121,9 +122,10 @@ def drain(
     loader = JobLoader(job_modules)
     selector = QueueSelector(client.store, list(queues))
     fetcher = Fetcher(client.store, client.settings, selector.current)
+    settler = Settler(client.store, client.settings)  # settles each job at once, inline
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{','.join(queues)}"
     ran = 0
     while (delivery := fetcher.fetch(worker_id)) is not None:
-        process(delivery, loader, hooks or default_hooks)
+        process(delivery, loader, hooks or default_hooks, settler.settle)
         ran += 1
     return ran

@@ -5,8 +5,8 @@ holding a lock at the moment of the fork):
 
 1. housekeeping, once per heartbeat (:mod:`jobs.housekeeping`), and the scheduler loop when
    a delayed job, a retry or a recurring tick may be due (:mod:`jobs.scheduler`);
-2. act on signals (:mod:`jobs.signals`) and collect the jobs that ended: put back those whose
-   process died, fail those killed for running over their timeout or by USR1;
+2. act on signals (:mod:`jobs.signals`) and collect the slots whose jobs ended (each job's
+   outcome, done, failed, crashed, killed or timed out, is settled by :mod:`jobs.settle`);
 3. fetch a job for every free slot, highest-priority queue first (unless paused or stopping);
 4. wait — for a wake-up published by enqueue (or by a job scheduled sooner than the others), a
    finished job, a signal, a timeout, the next heartbeat or scheduler run — and go round again.
@@ -25,7 +25,7 @@ import select
 import socket
 import time
 
-from jobs.fetch import BatchFetcher, Delivery, Fetcher, requeue_entry
+from jobs.fetch import BatchFetcher, Delivery, Fetcher
 from jobs.hooks import Hooks, default_hooks
 from jobs.housekeeping import Housekeeping
 from jobs.job_loader import JobClassError, JobLoader
@@ -34,9 +34,10 @@ from jobs.payload import PayloadError
 from jobs.processor import process
 from jobs.recovery import Recovery
 from jobs.registry import Registration, WorkerId
-from jobs.runners import Finished, ForkRunner, ThreadRunner
+from jobs.runners import ForkRunner, ThreadRunner
 from jobs.scheduler import Scheduler, scheduler_for_worker
 from jobs.settings import Settings
+from jobs.settle import PutBack, Settle, Settler, put_back
 from jobs.signals import Controls
 from jobs.store import SCHEDULER_WAKEUP, Store, WakeupSubscription, redact
 
@@ -106,16 +107,8 @@ class Worker:
         self._wake_read, self._wake_write = os.pipe()
         for fd in (self._wake_read, self._wake_write):
             os.set_blocking(fd, False)
-        self.runner: ForkRunner | ThreadRunner
-        if self.fork_per_job:
-            self.runner = ForkRunner(self.ids[0], self._run_in_child)
-        else:
-            fetchers = [
-                BatchFetcher(store, settings, slot, self._queues_to_go_on_with) for slot in self.ids
-            ]
-            self.runner = ThreadRunner(
-                fetchers, self._perform, self._wake, self._timeout_of, self.outage.lost
-            )
+        self.settler = Settler(store, settings)
+        self.runner = self._runner()
         self._flags_shown: dict[str, set[str]] = {}
         self._next_housekeeping = 0.0
         self.scheduler: Scheduler | None = None
@@ -124,6 +117,19 @@ class Worker:
         elif scheduler:
             self.scheduler = scheduler_for_worker(store, settings, loader)
         self._next_schedule = 0.0  # monotonic time of the next scheduler run
+
+    def _runner(self) -> ForkRunner | ThreadRunner:
+        """Forked children or threads, each handing its jobs' outcomes to this worker's
+        settler (a thread's through its own batch settler)."""
+        if self.fork_per_job:
+            return ForkRunner(self.ids[0], self.settler, self._process, self.hooks.run_after_fork)
+        fetchers = [
+            BatchFetcher(self.store, self.settings, slot, self._queues_to_go_on_with)
+            for slot in self.ids
+        ]
+        return ThreadRunner(
+            fetchers, self.settler, self._process, self._wake, self._timeout_of, self.outage.lost
+        )
 
     # -- life cycle ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -182,7 +188,7 @@ class Worker:
         if self.controls.kill_requested:
             self.controls.kill_requested = False
             self.runner.kill_running()
-        self._settle(self.runner.collect())
+        self.runner.collect()
         self._show_flags()
         if self._finished():
             return True
@@ -206,11 +212,10 @@ class Worker:
         try:
             self.runner.stop_now()
             for running in self.runner.running().values():
-                running.delivery.requeue("interrupted")
-                log.warning("put an unfinished job back on %s", running.delivery.queue)
+                self.settler.settle(running.delivery, PutBack())
             for worker_id in self.ids:  # anything else still in flight, e.g. a thread's last
                 for entry in reversed(self.store.queues.inflight(worker_id)):  # keeps their order
-                    requeue_entry(self.store, self.settings, worker_id, entry, "interrupted")
+                    put_back(self.store, self.settings, worker_id, entry, "interrupted")
             self.registration.unregister()
         except REDIS_ERRORS as error:
             log.error(
@@ -272,19 +277,6 @@ class Worker:
         with contextlib.suppress(BlockingIOError):  # a full pipe will wake the loop anyway
             os.write(self._wake_write, b"\0")
 
-    # -- how jobs ended -----------------------------------------------------------------------
-    def _settle(self, finished: list[Finished]) -> None:
-        for done in finished:
-            if done.report:
-                done.delivery.settle_as_reported(done.report)
-            elif done.ending == "crashed":
-                outcome = done.delivery.requeue("crash", cause=done.detail)
-                log.warning("a job's process %s; the job was %s", done.detail, outcome)
-            elif done.ending in ("killed", "timed_out"):
-                exception = "JobTimeout" if done.ending == "timed_out" else "JobKilled"
-                done.delivery.fail(exception, f"the job {done.detail}", [])
-                log.warning("a job %s", done.detail)
-
     def _show_flags(self) -> None:
         """Keep the registry's paused/overdue flags in step with this worker's state."""
         overdue = self.runner.overdue()
@@ -338,14 +330,10 @@ class Worker:
         return self.controls.stop == "graceful" or self.controls.out_of_time()
 
     # -- running jobs -------------------------------------------------------------------------
-    def _perform(self, delivery: Delivery) -> bool:
-        return process(delivery, self.loader, self.hooks)
-
-    def _run_in_child(self, delivery: Delivery) -> int:
-        # The child settles nothing in Redis: its outcome goes to the worker (see ForkRunner).
-        self.hooks.run_after_fork()
-        process(delivery, self.loader, self.hooks)
-        return 0
+    def _process(self, delivery: Delivery, settle: Settle) -> bool:
+        """Run one job (in a job thread, or in a forked child) and hand its outcome to
+        ``settle``: the thread's settler, or the child's report (see :mod:`jobs.runners`)."""
+        return process(delivery, self.loader, self.hooks, settle)
 
 
 def _worker_ids(queues: list[str], threads: int) -> list[str]:

@@ -192,3 +192,32 @@ def test_the_tooling_check_sees_a_top_level_import(tmp_path: Path) -> None:
         "from jobs.dev.project_redis import ProjectRedis\ndef f():\n    import jobs.dev.demo\n"
     )
     assert dev_tooling_imported_at_import_time("jobs.worker", path) == ["jobs.dev.project_redis"]
+
+
+# The store's calls that settle a job in flight (a thread's batch acknowledges the jobs it
+# finished with its next fetch instead: that is the fetcher's round trip, not one of these).
+SETTLING_CALLS = {("queues", "acknowledge"), ("queues", "fail"), ("queues", "requeue")}
+SETTLING_CALLS |= {("delayed", "retry")}
+
+
+def settling_calls(path: Path) -> list[str]:
+    """The store calls in ``path`` that settle a job: ``<...>.queues.fail(...)`` and the like."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner, method = node.func.value, node.func.attr
+        if isinstance(owner, ast.Attribute) and (owner.attr, method) in SETTLING_CALLS:
+            found.append(f"{owner.attr}.{method}")
+    return sorted(found)
+
+
+def test_only_jobs_settle_settles_a_job() -> None:
+    found = {
+        module_name(path): settling_calls(path)
+        for path in (ROOT / "jobs").rglob("*.py")
+        if not path.is_relative_to(ROOT / "jobs" / "store")
+    }
+    assert {name: calls for name, calls in found.items() if calls} == {
+        "jobs.settle": ["delayed.retry", "queues.acknowledge", "queues.fail", "queues.requeue"]
+    }

@@ -15,12 +15,13 @@ import redis
 from jobs.store.browse import KeyBrowser
 from jobs.store.clock import RedisClock
 from jobs.store.connection import CONNECTION_ERRORS, RedisUnavailable, connect, redact
+from jobs.store.delayed import MOVE_BATCH, DelayedSet, DelayedStore
 from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
 from jobs.store.metrics import BUCKET_BOUNDS_US, BUCKETS, ClassRuns, MetricsStore
 from jobs.store.monitor import MonitorStore, RecordSlice, WorkerReading
 from jobs.store.queues import SCHEDULER_WAKEUP, QueueStore, WakeupSubscription, entry_parts
-from jobs.store.scheduled import MOVE_BATCH, ScheduledStore, SetName
+from jobs.store.recurring import RecurringStore
 from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
 from jobs.store.stats import StatsStore
 from jobs.store.status import STATUS_SECONDS, StatusStore
@@ -33,6 +34,8 @@ __all__ = [
     "MOVE_BATCH",
     "SCHEDULER_WAKEUP",
     "ClassRuns",
+    "DelayedSet",
+    "DelayedStore",
     "FailureStore",
     "KeyBrowser",
     "Keys",
@@ -40,12 +43,11 @@ __all__ = [
     "MonitorStore",
     "QueueStore",
     "RecordSlice",
+    "RecurringStore",
     "RedisClock",
     "RedisUnavailable",
     "RequeueOutcome",
     "RequeueReason",
-    "ScheduledStore",
-    "SetName",
     "StatsStore",
     "StatusStore",
     "Store",
@@ -66,8 +68,8 @@ def open_store(url: str, namespace: str = "resque") -> Store:
 
 
 class Store:
-    """One Redis connection and namespace, seen as queues, workers, failures and the jobs
-    waiting for a time (scheduled, retries, recurring ticks), and each job's status."""
+    """One Redis connection and namespace, seen as queues, workers, failures, delayed jobs
+    (for later, and retries), recurring schedules' ticks, and each job's status."""
 
     def __init__(self, url: str, namespace: str = "resque") -> None:
         self.url = url
@@ -79,7 +81,8 @@ class Store:
         self.queues = QueueStore(self.client, self.keys, scripts, self.clock.minute)
         self.failures = FailureStore(self.client, self.keys, scripts)
         self.stats = StatsStore(self.client, self.keys)
-        self.scheduled = ScheduledStore(self.client, self.keys, scripts, self.clock.minute)
+        self.delayed = DelayedStore(self.client, self.keys, scripts, self.clock.minute)
+        self.recurring = RecurringStore(self.client, self.keys, scripts)
         self.status = StatusStore(self.client, self.keys)
 
     @functools.cached_property

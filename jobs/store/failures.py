@@ -24,18 +24,14 @@ class FailureStore:
 
     def retry(self, record: bytes, payload: bytes, queue: str) -> bool:
         """Move one record's job back to its queue; False if the record was already gone."""
-        keys = self._keys
-        return self._scripts.retry_failure(
-            [keys.failed, keys.queue(queue), keys.queues],
-            [record, payload, queue, keys.wakeup_channel(queue)],
-        )
+        return self._scripts.retry_failure(record=record, payload=payload, queue=queue)
 
     def remove(self, record: bytes) -> bool:
         return bool(self._client.lrem(self._keys.failed, 1, record))  # type: ignore[arg-type]
 
     def trim_older_than(self, cutoff: str, most: int = 1000) -> int:
         """Drop records that failed before ``cutoff`` (``YYYY/MM/DD HH:MM:SS UTC``)."""
-        return self._scripts.trim_failed(self._keys.failed, cutoff, most)
+        return self._scripts.trim_failed(cutoff=cutoff, most=most)
 
     def clear(self) -> int:
         """Remove every record; returns how many there were."""

@@ -9,7 +9,7 @@ Resque and its web UI can read our Redis:
 key                            type    holds
 =============================  ======  ===========================================================
 ``ns:queues``                  set     the name of every queue that has been used
-``ns:queue:NAME``              list    waiting jobs, oldest first: RPUSH to enqueue, LPOP to fetch.
+``ns:queue:NAME``              list    queued jobs, oldest first: RPUSH to enqueue, LPOP to fetch.
                                        Each is JSON ``{"class", "args", "id", "enqueued_at"}``
 ``ns:workers``                 set     worker ids, ``host:pid:queue1,queue2`` (thread mode:
                                        ``host:pid-N:queues``, one per thread)
@@ -79,6 +79,14 @@ Our own additions, all under ``ns:jobs:`` so it is plain which keys are not Resq
 ``ns:jobs:scheduler:wakeup``   pubsub  channel: adding a job due sooner than any other publishes
                                        here, so sleeping scheduler loops look again at once
 =============================  ======  ===========================================================
+
+Which part of the store reads and writes them: :mod:`~jobs.store.queues` (queues, in-flight
+lists, wake-ups, the counters a job's settling moves), :mod:`~jobs.store.workers` (the worker
+keys, heartbeats, flags, the recovery lock), :mod:`~jobs.store.failures` (``failed``),
+:mod:`~jobs.store.delayed` (``scheduled`` and ``retries``), :mod:`~jobs.store.recurring`
+(``recurring`` and ``recurring:last``), :mod:`~jobs.store.status` and
+:mod:`~jobs.store.stats`; the monitor's reads, :mod:`~jobs.store.monitor` and
+:mod:`~jobs.store.browse`.
 """
 
 from __future__ import annotations

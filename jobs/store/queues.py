@@ -82,7 +82,7 @@ class QueueStore:
 
     def remove_queue(self, queue: str) -> int:
         """Remove a queue and its waiting jobs; returns how many jobs went with it."""
-        return self._scripts.remove_queue(self._keys.queues, self._keys.queue(queue), queue)
+        return self._scripts.remove_queue(queue=queue)
 
     # -- worker side --------------------------------------------------------------------------
     def fetch(self, worker_id: str, queues: list[str], run_at: str) -> bytes | None:
@@ -143,15 +143,12 @@ class QueueStore:
     ) -> int:
         """Put jobs taken but not started back at the front of their queues, in order, and
         show ``running`` (started at ``run_at``) as the worker's job (see lua/give_back.lua)."""
-        keys = self._keys
-        queues = [entry_parts(entry)[0] for entry in entries]
         return self._scripts.give_back(
-            [keys.inflight(worker_id), keys.worker(worker_id), keys.queues]
-            + [keys.queue(queue) for queue in queues],
-            running,
-            run_at,
-            entries,
-            [keys.wakeup_channel(queue) for queue in queues],
+            worker_id=worker_id,
+            entries=entries,
+            queues=[entry_parts(entry)[0] for entry in entries],
+            running=running,
+            run_at=run_at,
         )
 
     def fail(
@@ -159,16 +156,14 @@ class QueueStore:
     ) -> bool:
         """The job failed after ``run_us`` microseconds (None: no metrics): its record goes
         to the failed list. False if it was no longer in flight."""
-        keys = self._keys
-        minute = self._minute()
         return self._scripts.fail(
-            keys.failed_run(worker_id, keys.failed, minute),
-            entry,
-            record,
-            keep,
-            HISTORY_SECONDS,
+            worker_id=worker_id,
+            entry=entry,
+            record=record,
+            keep=keep,
+            minute=self._minute(),
+            history_seconds=HISTORY_SECONDS,
             run_us=run_us,
-            minute=minute,
         )
 
     def requeue(

@@ -70,8 +70,14 @@ def _text(reply: object) -> str:
     return reply.decode() if isinstance(reply, bytes) else str(reply)
 
 
+def _optional(value: int | None) -> str | int:
+    """An optional number as a script reads it: '' for none."""
+    return "" if value is None else value
+
+
 class Scripts:
-    """One typed method per Lua script. Callers pass key names; values go in as given.
+    """One typed method per Lua script. Callers say what they mean, by name; each wrapper
+    builds its script's KEYS and ARGV in the order the script's header lists them.
 
     The scripts that take and settle jobs also note each job's status (see
     :mod:`jobs.store.status`): their wrappers add the status key prefix and how long a status
@@ -144,33 +150,39 @@ class Scripts:
 
     def give_back(
         self,
-        keys: list[str],
+        *,
+        worker_id: str,
+        entries: list[bytes],
+        queues: list[str],
         running: bytes,
         run_at: str,
-        entries: list[bytes],
-        channels: list[str],
     ) -> int:
-        return int(
-            self._give_back(
-                keys=keys,
-                args=[running, run_at, len(entries), *entries, *channels, *self._status],
-            )
-        )
+        """``lua/give_back.lua``: ``entries`` (each from the queue at the same place in
+        ``queues``) back on their queues; ``running`` shown as the worker's job."""
+        keys = self._keys
+        script_keys = [keys.inflight(worker_id), keys.worker(worker_id), keys.queues]
+        script_keys += [keys.queue(queue) for queue in queues]
+        channels = [keys.wakeup_channel(queue) for queue in queues]
+        args = [running, run_at, len(entries), *entries, *channels, *self._status]
+        return int(self._give_back(keys=script_keys, args=args))
 
     def fail(
         self,
-        keys: list[str],
+        *,
+        worker_id: str,
         entry: bytes,
         record: bytes,
         keep: int,
-        history_seconds: int,
-        *,
-        run_us: int | None,
         minute: int,
+        history_seconds: int,
+        run_us: int | None,
     ) -> bool:
-        """``lua/fail.lua``; ``run_us``: how long the run took (None: record no metrics)."""
+        """``lua/fail.lua``: out of flight, ``record`` onto the failed list (``keep`` newest);
+        ``run_us``: how long the run took (None: record no metrics)."""
+        keys = self._keys
+        script_keys = keys.failed_run(worker_id, keys.failed, minute)
         args = [entry, record, keep, history_seconds, *self._status, *_one_run(minute, run_us)]
-        return bool(self._fail(keys=keys, args=args))
+        return bool(self._fail(keys=script_keys, args=args))
 
     def requeue(
         self,
@@ -216,49 +228,138 @@ class Scripts:
         assert outcome in ("requeued", "failed", "gone", "alive"), outcome
         return outcome  # type: ignore[return-value]
 
-    def register(self, keys: list[str], worker_id: str, started: str, beat: str) -> int:
-        return int(self._register(keys=keys, args=[worker_id, started, beat]))
+    def register(self, *, worker_id: str, started: str, beat: str) -> int:
+        keys = self._keys
+        script_keys = [
+            keys.workers,
+            keys.worker_started(worker_id),
+            keys.resque_heartbeats,
+            keys.heartbeats,
+        ]
+        return int(self._register(keys=script_keys, args=[worker_id, started, beat]))
 
-    def heartbeat(self, keys: list[str], beat: str, worker_ids: list[str]) -> int:
-        return int(self._heartbeat(keys=keys, args=[beat, *worker_ids]))
+    def heartbeat(self, *, worker_ids: list[str], beat: str) -> int:
+        script_keys = [self._keys.resque_heartbeats, self._keys.heartbeats]
+        return int(self._heartbeat(keys=script_keys, args=[beat, *worker_ids]))
 
-    def unregister(self, keys: list[str], worker_id: str, expected_beat: str) -> UnregisterOutcome:
-        outcome = _text(self._unregister(keys=keys, args=[worker_id, expected_beat]))
+    def unregister(self, *, worker_id: str, expected_beat: str) -> UnregisterOutcome:
+        keys = self._keys
+        script_keys = [
+            keys.workers,
+            keys.worker(worker_id),
+            keys.worker_started(worker_id),
+            keys.resque_heartbeats,
+            keys.heartbeats,
+            keys.stat("processed", worker_id),
+            keys.stat("failed", worker_id),
+            keys.inflight(worker_id),
+            keys.flags(worker_id),
+        ]
+        outcome = _text(self._unregister(keys=script_keys, args=[worker_id, expected_beat]))
         assert outcome in ("unregistered", "busy", "alive"), outcome
         return outcome  # type: ignore[return-value]
 
-    def remove_queue(self, queues: str, queue_list: str, queue: str) -> int:
-        return int(self._remove_queue(keys=[queues, queue_list], args=[queue]))
+    def remove_queue(self, *, queue: str) -> int:
+        script_keys = [self._keys.queues, self._keys.queue(queue)]
+        return int(self._remove_queue(keys=script_keys, args=[queue]))
 
-    def trim_failed(self, failed: str, cutoff: str, most: int) -> int:
-        return int(self._trim_failed(keys=[failed], args=[cutoff, most]))
+    def trim_failed(self, *, cutoff: str, most: int) -> int:
+        return int(self._trim_failed(keys=[self._keys.failed], args=[cutoff, most]))
 
-    def retry_failure(self, keys: list[str], args: list[bytes | str]) -> bool:
-        return bool(self._retry_failure(keys=keys, args=[*args, *self._status]))
+    def retry_failure(self, *, record: bytes, payload: bytes, queue: str) -> bool:
+        """``lua/retry_failure.lua``: ``record`` off the failed list, ``payload`` onto ``queue``."""
+        keys = self._keys
+        script_keys = [keys.failed, keys.queue(queue), keys.queues]
+        args = [record, payload, queue, keys.wakeup_channel(queue), *self._status]
+        return bool(self._retry_failure(keys=script_keys, args=args))
 
     # -- the scheduler's ----------------------------------------------------------------------
-    def schedule(self, keys: list[str], args: list[bytes | str | int]) -> ScheduleOutcome:
-        outcome = _text(self._schedule(keys=keys, args=args))
+    # ``now_ms``: None reads Redis's clock; tests pass a time to move it without sleeping.
+    def schedule(
+        self,
+        *,
+        entry: bytes,
+        payload: bytes,
+        queue: str,
+        at_ms: int | None,
+        in_ms: int,
+        now_ms: int | None,
+    ) -> ScheduleOutcome:
+        """``lua/schedule.lua``: ``entry`` in the scheduled set until due (at ``at_ms``, else
+        ``in_ms`` from now), or ``payload`` on ``queue`` at once if it is due already."""
+        keys = self._keys
+        script_keys = [keys.scheduled, keys.queues, keys.queue(queue)]
+        args = [
+            entry,
+            payload,
+            queue,
+            keys.wakeup_channel(queue),
+            keys.scheduler_channel,
+            _optional(at_ms),
+            in_ms,
+            _optional(now_ms),
+        ]
+        outcome = _text(self._schedule(keys=script_keys, args=args))
         assert outcome in ("enqueued", "scheduled"), outcome
         return outcome  # type: ignore[return-value]
 
-    def move_due(self, keys: list[str], args: list[bytes | str | int]) -> tuple[int, int, int]:
-        moved, now_ms, next_due_ms = self._move_due(keys=keys, args=args)
-        return int(moved), int(now_ms), int(next_due_ms)
+    def move_due(
+        self, *, zset: str, members: list[tuple[bytes, str]], now_ms: int | None
+    ) -> tuple[int, int, int]:
+        """``lua/move_due.lua``: the due ones of ``members`` (each with its queue's name) from
+        ``zset`` to their queues. Returns (moved, now ms, soonest due ms or -1)."""
+        keys = self._keys
+        script_keys = [zset, keys.queues] + [keys.queue(queue) for _, queue in members]
+        args: list[bytes | str | int] = [_optional(now_ms)]
+        for member, queue in members:
+            args += [member, queue, keys.wakeup_channel(queue)]
+        moved, now, next_due = self._move_due(keys=script_keys, args=args)
+        return int(moved), int(now), int(next_due)
 
     def retry(
-        self, keys: list[str], args: list[bytes | str | int], *, run_us: int | None, minute: int
+        self,
+        *,
+        worker_id: str,
+        entry: bytes,
+        retry_entry: bytes,
+        in_ms: int,
+        minute: int,
+        history_seconds: int,
+        now_ms: int | None,
+        run_us: int | None,
     ) -> bool:
-        """``lua/retry.lua``; ``run_us``: how long the run took (None: record no metrics)."""
-        return bool(self._retry(keys=keys, args=[*args, *self._status, *_one_run(minute, run_us)]))
+        """``lua/retry.lua``: out of flight, ``retry_entry`` into the retries set; ``run_us``:
+        how long the run took (None: record no metrics)."""
+        keys = self._keys
+        script_keys = keys.failed_run(worker_id, keys.retries, minute)
+        args = [
+            entry,
+            retry_entry,
+            in_ms,
+            history_seconds,
+            keys.scheduler_channel,
+            _optional(now_ms),
+            *self._status,
+            *_one_run(minute, run_us),
+        ]
+        return bool(self._retry(keys=script_keys, args=args))
 
-    def enqueue_scheduled(self, keys: list[str], member: bytes, queue: str, channel: str) -> bool:
-        return bool(self._enqueue_scheduled(keys=keys, args=[member, queue, channel]))
+    def enqueue_scheduled(self, *, zset: str, member: bytes, queue: str) -> bool:
+        keys = self._keys
+        script_keys = [zset, keys.queues, keys.queue(queue)]
+        args = [member, queue, keys.wakeup_channel(queue)]
+        return bool(self._enqueue_scheduled(keys=script_keys, args=args))
 
-    def claim_tick(self, keys: list[str], args: list[bytes | str | int]) -> TickOutcome:
-        outcome = _text(self._claim_tick(keys=keys, args=args))
+    def claim_tick(self, *, name: str, tick_ms: int, payload: bytes, queue: str) -> TickOutcome:
+        """``lua/claim_tick.lua``: ``payload`` onto ``queue`` for this tick of schedule
+        ``name``, unless a loop already did."""
+        keys = self._keys
+        script_keys = [keys.recurring_last, keys.queues, keys.queue(queue)]
+        args = [name, tick_ms, payload, queue, keys.wakeup_channel(queue)]
+        outcome = _text(self._claim_tick(keys=script_keys, args=args))
         assert outcome in ("enqueued", "taken", "started"), outcome
         return outcome  # type: ignore[return-value]
 
-    def forget_recurring(self, keys: list[str], name: str) -> bool:
-        return bool(self._forget_recurring(keys=keys, args=[name]))
+    def forget_recurring(self, *, name: str) -> bool:
+        script_keys = [self._keys.recurring, self._keys.recurring_last]
+        return bool(self._forget_recurring(keys=script_keys, args=[name]))

@@ -17,41 +17,14 @@ class WorkerStore:
 
     def register(self, worker_id: str, started: str, beat: str) -> int:
         """Add a worker to the registry. Returns Redis's clock (ms)."""
-        keys = self._keys
-        return self._scripts.register(
-            [
-                keys.workers,
-                keys.worker_started(worker_id),
-                keys.resque_heartbeats,
-                keys.heartbeats,
-            ],
-            worker_id,
-            started,
-            beat,
-        )
+        return self._scripts.register(worker_id=worker_id, started=started, beat=beat)
 
     def heartbeat(self, worker_ids: list[str], beat: str) -> int:
         """Mark these workers alive now. Returns Redis's clock (ms)."""
-        keys = [self._keys.resque_heartbeats, self._keys.heartbeats]
-        return self._scripts.heartbeat(keys, beat, worker_ids)
+        return self._scripts.heartbeat(worker_ids=worker_ids, beat=beat)
 
     def unregister(self, worker_id: str, expected_beat: str = "") -> UnregisterOutcome:
-        keys = self._keys
-        return self._scripts.unregister(
-            [
-                keys.workers,
-                keys.worker(worker_id),
-                keys.worker_started(worker_id),
-                keys.resque_heartbeats,
-                keys.heartbeats,
-                keys.stat("processed", worker_id),
-                keys.stat("failed", worker_id),
-                keys.inflight(worker_id),
-                keys.flags(worker_id),
-            ],
-            worker_id,
-            expected_beat,
-        )
+        return self._scripts.unregister(worker_id=worker_id, expected_beat=expected_beat)
 
     def heartbeats(self) -> list[tuple[str, str]]:
         """Every worker with its last heartbeat (Redis ms, as the exact text Redis stores)."""

@@ -20,7 +20,7 @@ The modules, from the outside in: :mod:`~jobs.web.blueprint` (mounting),
 :mod:`~jobs.web.views` and :mod:`~jobs.web.actions` (pages and buttons, sharing one
 :mod:`~jobs.web.monitor`),
 :mod:`~jobs.web.readmodel`, :mod:`~jobs.web.worker_rows`, :mod:`~jobs.web.failed_list`,
-:mod:`~jobs.web.schedule` (what the pages show, read through the queue's store, in batches
+:mod:`~jobs.web.scheduler_lists` (what the pages show, read through the queue's store, in batches
 by :mod:`~jobs.store.monitor`), :mod:`~jobs.web.names` (a link for every queue, whatever its
 name), :mod:`~jobs.web.display` (data as short text, and one time format),
 :mod:`~jobs.store.browse` (the keys browser).

@@ -18,12 +18,12 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from jobs.failures import FailureNotFound, Failures
-from jobs.web import schedule
+from jobs.web import scheduler_lists
 from jobs.web.display import plural
 from jobs.web.names import queue_in_form, queue_url
 from jobs.web.paging import MAX_PAGE, clamp_int
 
-# schedule.enqueue_now or schedule.remove: (store, kind, ref) -> anything.
+# scheduler_lists.enqueue_now or scheduler_lists.remove: (store, kind, ref) -> anything.
 ScheduleAction = Callable[[Any, Any, str], object]
 
 if TYPE_CHECKING:
@@ -92,18 +92,18 @@ class Actions:
 
     # -- scheduler ------------------------------------------------------------------------
     def enqueue_scheduled(self, kind: str) -> ResponseReturnValue:
-        return self._scheduled(kind, schedule.enqueue_now, "Enqueued it.")
+        return self._scheduled(kind, scheduler_lists.enqueue_now, "Enqueued it.")
 
     def remove_scheduled(self, kind: str) -> ResponseReturnValue:
-        return self._scheduled(kind, schedule.remove, "Removed it.")
+        return self._scheduled(kind, scheduler_lists.remove, "Removed it.")
 
     def _scheduled(self, kind: str, act: ScheduleAction, done: str) -> ResponseReturnValue:
-        if kind not in schedule.KINDS:
+        if kind not in scheduler_lists.KINDS:
             return redirect(url_for(".overview"))
         try:
             act(self.monitor.store, kind, request.form.get("ref", ""))
             flash(done)
-        except schedule.NotAvailable as error:
+        except scheduler_lists.NotAvailable as error:
             flash(f"Nothing done: {error}.")
         return redirect(url_for(".scheduled", kind=kind))
 

@@ -9,7 +9,7 @@
    the first :data:`OVERVIEW_ROWS` queues and busy workers, saying so when there are more.
 
 Failures have their own module (:mod:`jobs.web.failed_list`), and so do workers' rows
-(:mod:`jobs.web.worker_rows`), the scheduler's lists (:mod:`jobs.web.schedule`) and the keys
+(:mod:`jobs.web.worker_rows`), the scheduler's lists (:mod:`jobs.web.scheduler_lists`) and the keys
 browser (:mod:`jobs.store.browse`).
 """
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from jobs.web import schedule
+from jobs.web import scheduler_lists
 from jobs.web.display import ttl_text
 from jobs.web.failed_list import FailureFilter, failed_page
 from jobs.web.metrics_view import CHART_HEIGHT, CHART_WIDTH, class_page, metrics_tab
@@ -117,15 +117,15 @@ class Pages:
 
     # -- scheduler ------------------------------------------------------------------------
     def scheduled(self, kind: str) -> ResponseReturnValue:
-        if kind not in schedule.KINDS:
+        if kind not in scheduler_lists.KINDS:
             abort(404)
-        page = schedule.scheduled_page(
+        page = scheduler_lists.scheduled_page(
             self.monitor.store,
             kind,
             Paging.from_args(request.args),
         )
         return render_template(
-            "jobs_web/scheduled.html", tab=kind, page=page, title=schedule.TITLES[kind]
+            "jobs_web/scheduled.html", tab=kind, page=page, title=scheduler_lists.TITLES[kind]
         )
 
     # -- metrics ----------------------------------------------------------------------------

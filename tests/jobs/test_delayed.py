@@ -13,11 +13,11 @@ import redis
 import jobs
 import jobs.testing
 from jobs.client import Client
+from jobs.delayed_jobs import NotDelayed
 from jobs.payload import encode
 from jobs.schedule import Schedule
 from jobs.scheduler import Scheduler
 from jobs.settings import Settings
-from jobs.waiting import NotWaiting
 from tests.jobs.helpers import WorkerProcess, done, wait_for
 from tests.jobs.retry_jobs import Maintenance, Stamped
 from tests.jobs.sample_jobs import Counted, Record
@@ -233,7 +233,7 @@ def test_remove_a_delayed_job_by_id(client: Client, scheduler: Scheduler, clock:
     scheduler.tick()
 
     assert [job["id"] for job in client.peek("default", 0, 10)] == [keep]
-    with pytest.raises(NotWaiting):
+    with pytest.raises(NotDelayed):
         client.delayed().remove(drop)
 
 
@@ -265,7 +265,7 @@ def test_an_unknown_id_is_not_waiting(client: Client) -> None:
     client.enqueue_in(5, Record, "x")
 
     for job_id in ("", "nope", "*", "[a-z]*"):
-        with pytest.raises(NotWaiting):
+        with pytest.raises(NotDelayed):
             client.delayed().enqueue_now(job_id)
     assert client.delayed().count() == 1
 
@@ -293,7 +293,7 @@ def test_a_worker_started_later_runs_jobs_that_fell_due_meanwhile(
     an_hour_ago = int((time.time() - 3600) * 1000)
     _, payload = encode("tests.jobs.sample_jobs.Record", ["missed"], 10_000)
     # Scheduled for an hour ago while nobody was running (told it was earlier still).
-    client.store.scheduled.schedule("default", payload, at_ms=an_hour_ago, now_ms=an_hour_ago - 1)
+    client.store.delayed.schedule("default", payload, at_ms=an_hour_ago, now_ms=an_hour_ago - 1)
     worker = WorkerProcess(redis_url, env=IMPORTS)
     try:
         wait_for(lambda: done(raw), what="the job that fell due")

@@ -17,6 +17,7 @@ from jobs.client import Client
 from jobs.failures import RAW_KEPT, Failure, FailureNotFound, Failures, describe_exception
 from jobs.fetch import Fetcher
 from jobs.settings import Settings
+from jobs.settle import Failed, Settler
 from jobs.store import Store
 from tests.jobs.sample_jobs import Boom
 
@@ -28,7 +29,7 @@ def fail_next(store: Store, settings: Settings, queue: str = "default", error: s
     """Take the next job off ``queue`` as a worker would, and fail it."""
     delivery = Fetcher(store, settings, lambda: [queue]).fetch(WORKER)
     assert delivery is not None
-    assert delivery.fail("ValueError", error, BACKTRACE)
+    assert Settler(store, settings).fail(delivery, Failed("ValueError", error, BACKTRACE))
 
 
 def enqueue_and_fail(client: Client, *args: Any, queue: str = "default") -> str:

@@ -15,6 +15,7 @@ from jobs import fetch
 from jobs.fetch import MAX_BATCH, BatchFetcher, Delivery, Fetcher
 from jobs.runners import ThreadRunner
 from jobs.settings import Settings
+from jobs.settle import BatchSettler, Done, Settle, Settler
 from jobs.store import Store, entry_parts
 from tests.jobs.helpers import wait_for
 
@@ -54,11 +55,12 @@ class Thread:
         first = Fetcher(store, settings, lambda: self.queues).fetch(W)
         assert first is not None
         self.fetcher.begin(first)
+        self.settler = BatchSettler(store, settings, self.fetcher)
         self.current: Delivery | None = first
 
     def finish_and_go_on(self) -> Delivery | None:
         assert self.current is not None
-        assert self.current.acknowledge()
+        assert self.settler.acknowledge(self.current)
         self.current = self.fetcher.next()
         return self.current
 
@@ -241,14 +243,19 @@ def test_a_thread_that_loses_redis_while_settling_lets_go_of_its_batch(
     fetcher = BatchFetcher(store, settings, W, lambda: ["default"])
     performed: list[int] = []
 
-    def perform(delivery: Delivery) -> None:
+    def perform(delivery: Delivery, settle: Settle) -> None:
         performed.append(args_of(delivery))
         if len(performed) == 2:  # job 1, the first of the batch: Redis is gone as it fails
             raise redis.ConnectionError("Redis went away")
-        delivery.acknowledge()
+        settle(delivery, Done())
 
     runner = ThreadRunner(
-        [fetcher], perform, wake=lambda: None, timeout_of=lambda _: None, redis_lost=print
+        [fetcher],
+        Settler(store, settings),
+        perform,
+        wake=lambda: None,
+        timeout_of=lambda _: None,
+        redis_lost=print,
     )
     first = Fetcher(store, settings, lambda: ["default"]).fetch(W)
     assert first is not None

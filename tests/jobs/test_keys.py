@@ -12,6 +12,7 @@ import jobs.store.keys
 from jobs.client import Client
 from jobs.fetch import Fetcher
 from jobs.settings import Settings
+from jobs.settle import Failed, Settler
 from jobs.store import Keys, Store
 from tests.jobs.sample_jobs import Boom
 
@@ -119,9 +120,10 @@ def test_a_store_with_a_custom_namespace_writes_only_under_it(
     store.workers.register(ID, "started", "beat")
     fetcher = Fetcher(store, settings, lambda: ["default"])
     failed = fetcher.fetch(ID)
-    assert failed is not None and failed.fail("ValueError", "x", [])
+    settler = Settler(store, settings)
+    assert failed is not None and settler.fail(failed, Failed("ValueError", "x"))
     done = fetcher.fetch(ID)
-    assert done is not None and done.acknowledge()
+    assert done is not None and settler.acknowledge(done)
     client.enqueue_to("other", Boom)
 
     written = raw.keys("*")

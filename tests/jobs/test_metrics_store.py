@@ -78,7 +78,7 @@ def test_with_metrics_off_a_failure_and_a_retry_record_none(store: Store, raw: r
     assert first is not None and store.queues.fail(W, first, b"{}", 100, run_us=None)
     second = store.queues.fetch(W, ["high"], RUN_AT)
     assert second is not None
-    assert store.scheduled.retry(W, second, payload("app.Mail", 2), 1000, run_us=None)
+    assert store.delayed.retry(W, second, payload("app.Mail", 2), 1000, run_us=None)
 
     assert raw.get("resque:stat:failed") == "2"
     assert raw.keys("resque:jobs:metrics:*") == []
@@ -92,7 +92,7 @@ def test_a_failure_and_a_retry_count_as_failed_runs(store: Store, raw: redis.Red
     second = store.queues.fetch(W, ["high"], RUN_AT)
     assert second is not None
 
-    assert store.scheduled.retry(W, second, payload("app.Mail", 2), 1000, run_us=2_000)
+    assert store.delayed.retry(W, second, payload("app.Mail", 2), 1000, run_us=2_000)
 
     _, fields = minute_hash(raw, store)
     assert fields == {

@@ -12,12 +12,17 @@ import pytest
 
 from jobs.arguments import MAX_NESTING, JobArgumentError
 from jobs.payload import (
+    ERROR_KEPT,
+    RETRY_FIELDS,
     Payload,
     PayloadError,
     PayloadTooLarge,
     encode,
     nests_deeper_than,
     new_job_id,
+    retried_so_far,
+    with_retry,
+    without_retry,
 )
 
 LIMIT = 512 * 1024
@@ -195,3 +200,31 @@ def test_nests_deeper_than_counts_lists_and_dicts_alike_at_any_depth() -> None:
     for _ in range(100_000):
         deep = [deep]
     assert nests_deeper_than(deep, MAX_NESTING)
+
+
+# -- the retry fields a job waiting for an automatic retry carries ---------------------------------
+@pytest.mark.parametrize(
+    ("body", "count"),
+    [({}, 0), ({"retry_count": 3}, 3), ({"retry_count": "3"}, 0), ({"retry_count": True}, 0)],
+)
+def test_retried_so_far_reads_only_real_counts(body: dict[str, object], count: int) -> None:
+    assert retried_so_far(body) == count
+
+
+def test_a_retry_payload_is_the_same_job_with_its_count_error_and_time() -> None:
+    body = {"class": "app.Mail", "args": [1], "id": "aaa", "enqueued_at": 1.5}
+    before = time.time()
+
+    retry = json.loads(with_retry(body, 2, "TimeoutError: " + "x" * 2000))
+
+    assert {name: retry[name] for name in body} == body
+    assert retry["retry_count"] == 2 and retried_so_far(retry) == 2
+    assert retry["error"] == ("TimeoutError: " + "x" * 2000)[:ERROR_KEPT]
+    assert before <= retry["failed_at"] <= time.time()
+    assert set(retry) == set(body) | set(RETRY_FIELDS)
+
+
+def test_without_retry_gives_back_the_job_as_first_enqueued() -> None:
+    body = {"class": "app.Mail", "args": [1], "id": "aaa", "enqueued_at": 1.5}
+
+    assert without_retry(json.loads(with_retry(body, 1, "ValueError: no"))) == body

@@ -19,7 +19,6 @@ from jobs.retries import (
     RetryAt,
     backoff,
     decide,
-    retried_so_far,
 )
 from jobs.scheduler import Scheduler
 from jobs.testing import drain
@@ -117,14 +116,6 @@ def test_retry_without_a_delay_uses_the_backoff() -> None:
     decision = decide(AsksToRetry, Retry(), 2)
 
     assert isinstance(decision, RetryAt) and 31 <= decision.in_seconds < 61
-
-
-@pytest.mark.parametrize(
-    ("body", "count"),
-    [({}, 0), ({"retry_count": 3}, 3), ({"retry_count": "3"}, 0), ({"retry_count": True}, 0)],
-)
-def test_retried_so_far_reads_only_real_counts(body: dict[str, object], count: int) -> None:
-    assert retried_so_far(body) == count
 
 
 # -- through the processor, with a clock the test moves -------------------------------------------

@@ -189,7 +189,7 @@ def test_missed_ticks_run_once_on_catch_up(
     after_restart.tick()
 
     assert client.size("maintenance") == 1
-    assert client.store.scheduled.last_ticks() == {"minutely": ms("2026-11-26 13:00:00")}
+    assert client.store.recurring.last_ticks() == {"minutely": ms("2026-11-26 13:00:00")}
 
 
 def test_a_scheduler_that_runs_for_a_while_sleeps_until_the_next_tick(

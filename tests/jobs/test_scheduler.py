@@ -21,7 +21,7 @@ from jobs.schedule import Schedule
 from jobs.scheduler import Scheduler
 from jobs.settings import Settings
 from jobs.store import Store
-from jobs.store.scheduled import make_entry
+from jobs.store.delayed import make_entry
 from tests.jobs.helpers import ROOT, WorkerProcess, done, start_process, wait_for
 from tests.jobs.sample_jobs import Record
 

@@ -4,6 +4,7 @@ keys at once, checked key by key against a real Redis."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import time
 
@@ -13,8 +14,9 @@ import redis
 from jobs.failures import failure_record
 from jobs.fetch import Fetcher
 from jobs.settings import Settings
+from jobs.settle import Settler
 from jobs.store import Store
-from jobs.store.scripts import LUA_DIR, lua_source
+from jobs.store.scripts import LUA_DIR, Scripts, lua_source
 
 W = "host:100:high,low"
 OTHER = "host:200:high,low"
@@ -25,6 +27,24 @@ P1 = b'{"class":"app.Mail","args":[1],"id":"aaa","enqueued_at":1.5}'
 P2 = b'{"class":"app.Mail","args":[2],"id":"bbb","enqueued_at":2.5}'
 P3 = b'{"class":"app.Mail","args":[3],"id":"ccc","enqueued_at":3.5}'
 RECORD = b'{"failed_at":"2026/11/26 19:32:07 UTC","id":"aaa"}'
+
+
+# Still positional: their scripts are changing under other work (unique jobs, metrics).
+POSITIONAL_FOR_NOW = {"enqueue", "fetch"}
+
+
+def test_each_script_wrapper_takes_its_values_by_name() -> None:
+    """Callers never spell out a script's KEYS/ARGV order: each wrapper builds it."""
+    positional = {
+        name: [p.name for p in params if p.kind is not p.KEYWORD_ONLY]
+        for name, method in inspect.getmembers(Scripts, inspect.isfunction)
+        if not name.startswith("_")
+        for params in [list(inspect.signature(method).parameters.values())[1:]]
+    }
+
+    assert {name: names for name, names in positional.items() if names} == {
+        name: positional[name] for name in POSITIONAL_FOR_NOW
+    }
 
 
 def entry_of(queue: str, payload: bytes) -> bytes:
@@ -532,7 +552,7 @@ def test_fail_after_a_crash_requeue_clears_the_crash_count(store: Store, raw: re
     assert crash_count(raw, entry) is None
 
 
-def test_delivery_requeue_at_the_crash_limit_records_a_worker_died_failure(
+def test_putting_back_at_the_crash_limit_records_a_worker_died_failure(
     store: Store, redis_url: str, raw: redis.Redis
 ) -> None:
     settings = Settings(redis_url=redis_url, crash_limit=1)
@@ -540,7 +560,7 @@ def test_delivery_requeue_at_the_crash_limit_records_a_worker_died_failure(
     delivery = Fetcher(store, settings, lambda: ["high"]).fetch(W)
     assert delivery is not None
 
-    assert delivery.requeue("crash") == "failed"
+    assert Settler(store, settings).put_back(delivery, "crash") == "failed"
 
     [record] = [json.loads(r) for r in raw.lrange("resque:failed", 0, -1)]
     assert record["exception"] == "WorkerDied"

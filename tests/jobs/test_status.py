@@ -12,8 +12,9 @@ import redis
 import jobs
 from jobs.client import Client
 from jobs.failures import Failures
-from jobs.fetch import BatchFetcher, Delivery, Fetcher, requeue_entry
+from jobs.fetch import BatchFetcher, Delivery, Fetcher
 from jobs.settings import Settings
+from jobs.settle import BatchSettler, Failed, RetryLater, Settler, put_back
 from jobs.status import JobStatus
 from jobs.store import Store
 from tests.jobs.helpers import WorkerProcess, release, started, wait_for
@@ -69,7 +70,7 @@ def test_a_job_taken_by_a_worker_is_running_with_its_queue_class_and_times(
 
 def test_an_acknowledged_job_is_done(client: Client, store: Store, settings: Settings) -> None:
     job_id = jobs.enqueue(Record, 1)
-    assert take(store, settings).acknowledge()
+    assert Settler(store, settings).acknowledge(take(store, settings))
 
     status = status_of(job_id)
     assert status.state == "done" and status.finished
@@ -79,7 +80,8 @@ def test_an_acknowledged_job_is_done(client: Client, store: Store, settings: Set
 
 def test_a_failed_job_says_its_error(client: Client, store: Store, settings: Settings) -> None:
     job_id = jobs.enqueue(Boom, "no")
-    assert take(store, settings).fail("ValueError", "not an image", ["app.py:1 in perform"])
+    failed = Failed("ValueError", "not an image", ["app.py:1 in perform"])
+    assert Settler(store, settings).fail(take(store, settings), failed)
 
     status = status_of(job_id)
     assert (status.state, status.error) == ("failed", "ValueError: not an image")
@@ -93,7 +95,8 @@ def test_a_job_waiting_for_a_retry_says_when_and_why(
     delivery = take(store, settings)
     retried = {**delivery.decoded().body, "retry_count": 1, "error": "TimeoutError: slow API"}
 
-    assert delivery.retry(json.dumps(retried).encode(), in_seconds=30)
+    retry = RetryLater(json.dumps(retried).encode(), in_seconds=30)
+    assert Settler(store, settings).retry(delivery, retry)
 
     status = status_of(job_id)
     assert (status.state, status.error) == ("retrying", "TimeoutError: slow API")
@@ -106,11 +109,11 @@ def test_a_job_put_back_is_waiting_again_and_one_that_killed_its_workers_failed(
     client: Client, store: Store, settings: Settings
 ) -> None:
     job_id = jobs.enqueue(Record, 1)
-    requeue_entry(store, settings, W, take(store, settings).entry, "interrupted")
+    put_back(store, settings, W, take(store, settings).entry, "interrupted")
     assert status_of(job_id).state == "waiting"
 
     for _ in range(settings.crash_limit):
-        outcome = requeue_entry(store, settings, W, take(store, settings).entry, "crash")
+        outcome = put_back(store, settings, W, take(store, settings).entry, "crash")
 
     assert outcome == "failed"
     status = status_of(job_id)
@@ -125,7 +128,7 @@ def test_jobs_a_thread_gives_back_are_waiting_again(
     fetcher = BatchFetcher(store, settings, W, lambda: ["default"], clock=lambda: 0.0)
     delivery = take(store, settings)
     fetcher.begin(delivery)
-    assert delivery.acknowledge()
+    assert BatchSettler(store, settings, fetcher).acknowledge(delivery)
     fetcher.next()  # acknowledges the first; takes the second (running) and the third (held)
     assert status_of(second).state == "running" and status_of(third).state == "running"
 
@@ -142,7 +145,7 @@ def test_a_failure_retried_from_the_failed_list_is_waiting_again(
     client: Client, store: Store, settings: Settings
 ) -> None:
     job_id = jobs.enqueue(Boom, "no")
-    take(store, settings).fail("ValueError", "no", [])
+    Settler(store, settings).fail(take(store, settings), Failed("ValueError", "no"))
     [failure] = Failures(store).newest()
 
     Failures(store).retry(failure.id)
@@ -155,7 +158,7 @@ def test_jobs_without_an_id_or_not_json_are_taken_all_the_same_without_a_status(
 ) -> None:
     raw.rpush("resque:queue:default", '{"class":"app.Resque","args":[]}', "not json", "[1]")
     for _ in range(3):
-        assert take(store, settings).acknowledge()
+        assert Settler(store, settings).acknowledge(take(store, settings))
     assert raw.keys("resque:jobs:status:*") == []
 
 
@@ -163,7 +166,7 @@ def test_a_status_is_forgotten_a_day_after_its_last_change(
     client: Client, store: Store, settings: Settings, raw: redis.Redis
 ) -> None:
     job_id = jobs.enqueue(Record, 1)
-    take(store, settings).acknowledge()
+    Settler(store, settings).acknowledge(take(store, settings))
 
     assert 24 * 3600 - 60 <= raw.ttl(f"resque:jobs:status:{job_id}") <= 24 * 3600
 

@@ -18,6 +18,7 @@ from jobs.client import Client
 from jobs.fetch import Delivery, Fetcher
 from jobs.registry import Registration
 from jobs.settings import Settings
+from jobs.settle import Failed, Settler
 from jobs.store import Store
 from jobs.web import allow_everyone, create_blueprint
 
@@ -89,7 +90,8 @@ class Jobs:
         job_id = self.client.enqueue_to(queue, job_class, *args)
         delivery = Fetcher(self.store, self.settings, lambda: [queue]).fetch("host:1:" + queue)
         assert delivery is not None
-        assert delivery.fail("ValueError", error, ["app/jobs.py:12 in perform", "x.py:3 in f"])
+        failed = Failed("ValueError", error, ["app/jobs.py:12 in perform", "x.py:3 in f"])
+        assert Settler(self.store, self.settings).fail(delivery, failed)
         return job_id
 
 

@@ -59,7 +59,7 @@ def hold_everywhere(store: Store, jobs: Jobs, raw: redis.Redis, payload: bytes) 
     store.queues.push("bad", [payload])
     jobs.take(WORKER, queue="bad")
     store.queues.push("bad", [payload])
-    store.scheduled.schedule("bad", payload, in_ms=3_600_000)
+    store.delayed.schedule("bad", payload, in_ms=3_600_000)
     raw.zadd("resque:jobs:retries", {b'["bad",' + payload + b"]": time.time() * 1000 + 60_000})
     raw.rpush("resque:failed", failure_record(payload, "bad", WORKER, "PayloadError", "no", []))
     if payload.startswith(b"{"):

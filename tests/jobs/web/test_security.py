@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from jobs.client import Client
 from jobs.failures import Failures
+from jobs.settle import Failed, Settler
 from jobs.store import Store
 from jobs.web import allow_everyone, create_app, create_blueprint
 from jobs.web.auth import AuthSetupError
@@ -35,7 +36,7 @@ def hostile(client: Client, jobs: Jobs, raw: redis.Redis) -> None:
     jobs.take(EVIL_WORKER, EVIL_QUEUE)
     job_id = client.enqueue(Boom, IMG)
     delivery = jobs.take("host:1:default")
-    delivery.fail(SCRIPT, IMG, [SCRIPT, IMG])
+    Settler(jobs.store, jobs.settings).fail(delivery, Failed(SCRIPT, IMG, [SCRIPT, IMG]))
     assert job_id
     raw.set(IMG, SCRIPT)
     raw.rpush(SCRIPT, IMG)

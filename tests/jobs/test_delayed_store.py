@@ -1,5 +1,5 @@
-"""The scheduler's Lua scripts, each through its typed wrapper in :mod:`jobs.store.scheduled`,
-checked key by key against a real Redis."""
+"""The delayed jobs' Lua scripts (for later, and retries), each through its typed wrapper in
+:mod:`jobs.store.delayed`, checked key by key against a real Redis."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import redis
 from jobs.fetch import Fetcher
 from jobs.settings import Settings
 from jobs.store import Store
+from jobs.store.delayed import make_entry
 from jobs.store.queues import SCHEDULER_WAKEUP
-from jobs.store.scheduled import make_entry
 from tests.jobs.helpers import wait_for
 
 W = "host:100:default"
@@ -55,8 +55,8 @@ def messages(listener: redis.client.PubSub, count: int) -> list[str]:
 
 # -- schedule.lua ---------------------------------------------------------------------------------
 def test_schedule_adds_the_entry_scored_by_its_due_time(store: Store, raw: redis.Redis) -> None:
-    assert store.scheduled.schedule("mail", P1, at_ms=T + 5000, now_ms=T) == "scheduled"
-    assert store.scheduled.schedule("low", P2, in_ms=2000, now_ms=T) == "scheduled"
+    assert store.delayed.schedule("mail", P1, at_ms=T + 5000, now_ms=T) == "scheduled"
+    assert store.delayed.schedule("low", P2, in_ms=2000, now_ms=T) == "scheduled"
 
     assert zset(raw) == [(entry("low", P2), T + 2000), (entry("mail", P1), T + 5000)]
     assert raw.keys("resque:queue*") == []
@@ -68,7 +68,7 @@ def test_schedule_enqueues_at_once_what_is_due(
 ) -> None:
     woken = listen(raw, "resque:jobs:wakeup:mail")
 
-    assert store.scheduled.schedule("mail", P1, now_ms=T, **when) == "enqueued"  # type: ignore[arg-type]
+    assert store.delayed.schedule("mail", P1, now_ms=T, **when) == "enqueued"  # type: ignore[arg-type]
 
     assert raw.lrange("resque:queue:mail", 0, -1) == [P1.decode()]
     assert raw.smembers("resque:queues") == {"mail"} and zset(raw) == []
@@ -81,7 +81,7 @@ def test_schedule_counts_from_redis_time_when_not_told_otherwise(
     seconds, micros = raw.time()
     before = seconds * 1000 + micros // 1000
 
-    store.scheduled.schedule("mail", P1, in_ms=60_000)
+    store.delayed.schedule("mail", P1, in_ms=60_000)
 
     [(_, due)] = zset(raw)
     assert before + 60_000 <= due < before + 61_000
@@ -92,9 +92,9 @@ def test_schedule_wakes_the_schedulers_only_for_a_new_soonest_job(
 ) -> None:
     woken = listen(raw, "resque:jobs:scheduler:wakeup")
 
-    store.scheduled.schedule("mail", P1, at_ms=T + 5000, now_ms=T)
-    store.scheduled.schedule("mail", P2, at_ms=T + 9000, now_ms=T)
-    store.scheduled.schedule("mail", P3, at_ms=T + 1000, now_ms=T)
+    store.delayed.schedule("mail", P1, at_ms=T + 5000, now_ms=T)
+    store.delayed.schedule("mail", P2, at_ms=T + 9000, now_ms=T)
+    store.delayed.schedule("mail", P3, at_ms=T + 1000, now_ms=T)
 
     assert messages(woken, 2) == [str(T + 5000), str(T + 1000)]
 
@@ -103,12 +103,12 @@ def test_schedule_wakes_the_schedulers_only_for_a_new_soonest_job(
 def test_move_due_moves_due_jobs_in_order_and_reports_the_next(
     store: Store, raw: redis.Redis
 ) -> None:
-    store.scheduled.schedule("mail", P1, at_ms=T + 2000, now_ms=0)
-    store.scheduled.schedule("low", P2, at_ms=T + 1000, now_ms=0)
-    store.scheduled.schedule("mail", P3, at_ms=T + 9000, now_ms=0)
+    store.delayed.schedule("mail", P1, at_ms=T + 2000, now_ms=0)
+    store.delayed.schedule("low", P2, at_ms=T + 1000, now_ms=0)
+    store.delayed.schedule("mail", P3, at_ms=T + 9000, now_ms=0)
     woken = listen(raw, "resque:jobs:wakeup:mail")
 
-    moved = store.scheduled.move_due("scheduled", now_ms=T + 2000)
+    moved = store.delayed.move_due("scheduled", now_ms=T + 2000)
 
     assert (moved.moved, moved.now_ms, moved.next_due_ms, moved.full_batch) == (
         2,
@@ -124,9 +124,9 @@ def test_move_due_moves_due_jobs_in_order_and_reports_the_next(
 
 
 def test_move_due_moves_nothing_before_its_time(store: Store, raw: redis.Redis) -> None:
-    store.scheduled.schedule("mail", P1, at_ms=T, now_ms=0)
+    store.delayed.schedule("mail", P1, at_ms=T, now_ms=0)
 
-    moved = store.scheduled.move_due("scheduled", now_ms=T - 1)
+    moved = store.delayed.move_due("scheduled", now_ms=T - 1)
 
     assert (moved.moved, moved.next_due_ms) == (0, T)
     assert raw.llen("resque:queue:mail") == 0
@@ -135,10 +135,10 @@ def test_move_due_moves_nothing_before_its_time(store: Store, raw: redis.Redis) 
 def test_move_due_takes_a_batch_at_a_time(store: Store, raw: redis.Redis) -> None:
     payloads = [json.dumps({"class": "a.B", "args": [n], "id": str(n)}).encode() for n in range(5)]
     for n, payload in enumerate(payloads):
-        store.scheduled.schedule("mail", payload, at_ms=T + n, now_ms=0)
+        store.delayed.schedule("mail", payload, at_ms=T + n, now_ms=0)
 
-    first = store.scheduled.move_due("scheduled", now_ms=T + 10, batch=3)
-    second = store.scheduled.move_due("scheduled", now_ms=T + 10, batch=3)
+    first = store.delayed.move_due("scheduled", now_ms=T + 10, batch=3)
+    second = store.delayed.move_due("scheduled", now_ms=T + 10, batch=3)
 
     assert (first.moved, first.full_batch, second.moved, second.full_batch) == (3, True, 2, False)
     assert raw.lrange("resque:queue:mail", 0, -1) == [p.decode() for p in payloads]
@@ -146,10 +146,10 @@ def test_move_due_takes_a_batch_at_a_time(store: Store, raw: redis.Redis) -> Non
 
 
 def test_move_due_uses_redis_time_when_not_told_otherwise(store: Store, raw: redis.Redis) -> None:
-    store.scheduled.schedule("mail", P1, at_ms=T, now_ms=0)  # 2027: not due yet by Redis's clock
-    store.scheduled.schedule("mail", P2, at_ms=1_000, now_ms=0)  # 1970: long due
+    store.delayed.schedule("mail", P1, at_ms=T, now_ms=0)  # 2027: not due yet by Redis's clock
+    store.delayed.schedule("mail", P2, at_ms=1_000, now_ms=0)  # 1970: long due
 
-    moved = store.scheduled.move_due("scheduled")
+    moved = store.delayed.move_due("scheduled")
 
     assert moved.moved == 1 and raw.lrange("resque:queue:mail", 0, -1) == [P2.decode()]
     seconds, _ = raw.time()
@@ -157,18 +157,18 @@ def test_move_due_uses_redis_time_when_not_told_otherwise(store: Store, raw: red
 
 
 def test_move_due_skips_a_job_another_loop_took_meanwhile(store: Store, raw: redis.Redis) -> None:
-    store.scheduled.schedule("mail", P1, at_ms=T, now_ms=0)
-    store.scheduled.schedule("mail", P2, at_ms=T, now_ms=0)
+    store.delayed.schedule("mail", P1, at_ms=T, now_ms=0)
+    store.delayed.schedule("mail", P2, at_ms=T, now_ms=0)
     raw.zrem("resque:jobs:scheduled", entry("mail", P1))  # as if another loop had moved it
 
-    assert store.scheduled.move_due("scheduled", now_ms=T).moved == 1
+    assert store.delayed.move_due("scheduled", now_ms=T).moved == 1
     assert raw.lrange("resque:queue:mail", 0, -1) == [P2.decode()]
 
 
 def test_move_due_leaves_members_it_cannot_read(store: Store, raw: redis.Redis) -> None:
     raw.zadd("resque:jobs:scheduled", {"not json": 1, entry("mail", P1): 2})
 
-    assert store.scheduled.move_due("scheduled", now_ms=T).moved == 1
+    assert store.delayed.move_due("scheduled", now_ms=T).moved == 1
     assert raw.zrange("resque:jobs:scheduled", 0, -1) == ["not json"]
 
 
@@ -182,7 +182,7 @@ def test_retry_moves_an_in_flight_job_into_the_retries_set_and_counts_it(
     retried = b'{"class":"app.Mail","args":[1],"id":"aaa","retry_count":1}'
     woken = listen(raw, "resque:jobs:scheduler:wakeup")
 
-    assert store.scheduled.retry(W, delivery.entry, retried, 30_000, now_ms=T)
+    assert store.delayed.retry(W, delivery.entry, retried, 30_000, now_ms=T)
 
     assert zset(raw, "resque:jobs:retries") == [(entry("default", retried), T + 30_000)]
     assert raw.llen(f"resque:jobs:inflight:{W}") == 0 and raw.get(f"resque:worker:{W}") is None
@@ -191,7 +191,7 @@ def test_retry_moves_an_in_flight_job_into_the_retries_set_and_counts_it(
     assert len(raw.keys("resque:jobs:history:*")) == 2
     assert messages(woken, 1) == [str(T + 30_000)]
     # A second try finds it gone from flight, and changes nothing.
-    assert not store.scheduled.retry(W, delivery.entry, retried, 30_000, now_ms=T)
+    assert not store.delayed.retry(W, delivery.entry, retried, 30_000, now_ms=T)
     assert raw.get("resque:stat:failed") == "1"
 
 
@@ -199,61 +199,31 @@ def test_retry_moves_an_in_flight_job_into_the_retries_set_and_counts_it(
 def test_enqueue_now_moves_one_waiting_job_whatever_its_time(
     store: Store, raw: redis.Redis
 ) -> None:
-    store.scheduled.schedule("mail", P1, at_ms=T, now_ms=0)
-    [member] = store.scheduled.find("scheduled", "aaa")
+    store.delayed.schedule("mail", P1, at_ms=T, now_ms=0)
+    [member] = store.delayed.find("scheduled", "aaa")
 
-    assert store.scheduled.enqueue_now("scheduled", member)
-    assert not store.scheduled.enqueue_now("scheduled", member)
+    assert store.delayed.enqueue_now("scheduled", member)
+    assert not store.delayed.enqueue_now("scheduled", member)
 
     assert raw.lrange("resque:queue:mail", 0, -1) == [P1.decode()] and zset(raw) == []
 
 
 def test_find_matches_glob_characters_literally(store: Store) -> None:
-    store.scheduled.schedule("mail", P1, at_ms=T, now_ms=0)
+    store.delayed.schedule("mail", P1, at_ms=T, now_ms=0)
 
-    assert store.scheduled.find("scheduled", "a*a") == []
-    assert store.scheduled.find("scheduled", "[a]") == []
-    assert len(store.scheduled.find("scheduled", "aaa")) == 1
+    assert store.delayed.find("scheduled", "a*a") == []
+    assert store.delayed.find("scheduled", "[a]") == []
+    assert len(store.delayed.find("scheduled", "aaa")) == 1
 
 
 def test_remove_and_page(store: Store) -> None:
     for due, payload in ((3, P3), (1, P1), (2, P2)):
-        store.scheduled.schedule("mail", payload, at_ms=T + due, now_ms=0)
+        store.delayed.schedule("mail", payload, at_ms=T + due, now_ms=0)
 
-    assert [due for _, due in store.scheduled.page("scheduled", 1, 5)] == [T + 2, T + 3]
-    assert store.scheduled.remove("scheduled", make_entry("mail", P2))
-    assert not store.scheduled.remove("scheduled", make_entry("mail", P2))
-    assert store.scheduled.count("scheduled") == 2
-
-
-# -- claim_tick.lua, forget_recurring.lua ---------------------------------------------------------
-def test_claim_tick_starts_then_enqueues_each_later_tick_once(
-    store: Store, raw: redis.Redis
-) -> None:
-    claim = store.scheduled.claim_tick
-
-    assert claim("sweep", T, "maintenance", P1) == "started"
-    assert raw.hget("resque:jobs:recurring:last", "sweep") == str(-T)
-    assert claim("sweep", T, "maintenance", P1) == "taken"
-    assert claim("sweep", T + 60_000, "maintenance", P2) == "enqueued"
-    assert claim("sweep", T + 60_000, "maintenance", P3) == "taken"
-    assert claim("sweep", T, "maintenance", P3) == "taken"  # a loop whose clock lags
-
-    assert raw.lrange("resque:queue:maintenance", 0, -1) == [P2.decode()]
-    assert store.scheduled.last_ticks() == {"sweep": T + 60_000}
-
-
-def test_forget_recurring_removes_the_definition_and_its_last_tick(
-    store: Store, raw: redis.Redis
-) -> None:
-    store.scheduled.publish_recurring({"sweep": b"{}", "other": b"{}"})
-    store.scheduled.claim_tick("sweep", T, "maintenance", P1)
-
-    assert store.scheduled.forget_recurring("sweep")
-    assert not store.scheduled.forget_recurring("sweep")
-
-    assert raw.hkeys("resque:jobs:recurring") == ["other"]
-    assert raw.hlen("resque:jobs:recurring:last") == 0
+    assert [due for _, due in store.delayed.page("scheduled", 1, 5)] == [T + 2, T + 3]
+    assert store.delayed.remove("scheduled", make_entry("mail", P2))
+    assert not store.delayed.remove("scheduled", make_entry("mail", P2))
+    assert store.delayed.count("scheduled") == 2
 
 
 # -- the wake-up subscription ---------------------------------------------------------------------
@@ -263,7 +233,7 @@ def test_a_subscription_with_the_scheduler_reports_its_wakeups_apart(
     subscription = store.queues.wakeups(["mail"], False, scheduler=True)
     wait_for(lambda: raw.pubsub_numsub("resque:jobs:scheduler:wakeup")[0][1] == 1)
 
-    store.scheduled.schedule("mail", P1, at_ms=T, now_ms=0)
+    store.delayed.schedule("mail", P1, at_ms=T, now_ms=0)
     store.queues.push("mail", [P2])
 
     seen: list[str] = []

@@ -4,7 +4,9 @@
 * Retries: jobs that failed and will run again, with how many retries so far and the last error.
 * Recurring: the schedules the scheduler loops run, with their last and next runs.
 
-Each reads one page through the public API (:mod:`jobs.waiting`), never Redis keys. Buttons
+Each reads one page through the public API (:mod:`jobs.delayed_jobs`, and :mod:`jobs.schedule`
+for the recurring ones), never Redis keys; the tabs keep Resque's name, "Scheduled", for the
+delayed jobs enqueued for later. Buttons
 name a job by its id and a schedule by its name, never by a position: the scheduler moves
 jobs out of these lists while a person looks at them.
 """
@@ -14,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from jobs.delayed_jobs import DelayedJob, DelayedJobs, NotDelayed
 from jobs.payload import encode
+from jobs.schedule import RecurringState, recurring_states
 from jobs.settings import Settings
-from jobs.store import SetName, Store
-from jobs.waiting import NotWaiting, RecurringState, WaitingJob, WaitingJobs, recurring_states
+from jobs.store import DelayedSet, Store
 from jobs.web.display import args_text, raw_text, time_ago_text
 from jobs.web.paging import Paging
 
@@ -53,13 +56,13 @@ class NotAvailable(LookupError):
     """Nothing to act on: the job ran or was removed meanwhile, or the action does not apply."""
 
 
-def _waiting(store: Store, kind: ScheduleKind) -> WaitingJobs:
-    return WaitingJobs(store, "retries" if kind == "retries" else "scheduled")
+def _waiting(store: Store, kind: ScheduleKind) -> DelayedJobs:
+    return DelayedJobs(store, "retries" if kind == "retries" else "scheduled")
 
 
 def _job_row(member: bytes, due_ms: int) -> ScheduledRow:
     try:
-        job = WaitingJob.parse(member, due_ms)
+        job = DelayedJob.parse(member, due_ms)
     except (RecursionError, AttributeError):  # an entry someone else wrote, not as ours are
         return ScheduledRow("", time_ago_text(due_ms / 1000), "(unreadable)", raw_text(member), "")
     detail = ""
@@ -94,12 +97,12 @@ def scheduled_page(store: Store, kind: ScheduleKind, paging: Paging) -> Schedule
         rows = [_recurring_row(state) for state in states]
         window = rows[paging.start : paging.start + paging.per_page]
         return ScheduledPage(kind, True, window, len(rows), paging)
-    # Read through the store, not WaitingJobs.page: each entry is parsed on its own, so one
+    # Read through the store, not DelayedJobs.page: each entry is parsed on its own, so one
     # that cannot be read is shown raw instead of failing the whole page.
-    name: SetName = "retries" if kind == "retries" else "scheduled"
-    entries = store.scheduled.page(name, paging.start, paging.per_page)
+    name: DelayedSet = "retries" if kind == "retries" else "scheduled"
+    entries = store.delayed.page(name, paging.start, paging.per_page)
     rows = [_job_row(member, due_ms) for member, due_ms in entries]
-    return ScheduledPage(kind, True, rows, store.scheduled.count(name), paging)
+    return ScheduledPage(kind, True, rows, store.delayed.count(name), paging)
 
 
 def enqueue_now(store: Store, kind: ScheduleKind, ref: str) -> str:
@@ -112,7 +115,7 @@ def enqueue_now(store: Store, kind: ScheduleKind, ref: str) -> str:
         raise NotAvailable("no such recurring schedule")
     try:
         return _waiting(store, kind).enqueue_now(ref)
-    except NotWaiting:
+    except NotDelayed:
         raise NotAvailable("that job is no longer waiting (it may have run)") from None
 
 
@@ -128,10 +131,10 @@ def remove(store: Store, kind: ScheduleKind, ref: str) -> None:
     """Remove a waiting job; for a recurring schedule, its published entry (a scheduler that
     still declares it in code publishes it again)."""
     if kind == "recurring":
-        if not store.scheduled.forget_recurring(ref):
+        if not store.recurring.forget(ref):
             raise NotAvailable("no such recurring schedule")
         return
     try:
         _waiting(store, kind).remove(ref)
-    except NotWaiting:
+    except NotDelayed:
         raise NotAvailable("that job is no longer waiting (it may have run)") from None

@@ -1,15 +1,16 @@
-"""Jobs waiting for a time, as people see them: delayed jobs and jobs waiting to be retried.
+"""Delayed jobs, as people see them: jobs enqueued for later, and jobs waiting to be retried.
 
-    delayed = jobs.delayed()            # or jobs.retries()
+Both wait for a time, not for a worker (jobs on a queue wait for a worker: see
+:mod:`jobs.client`); recurring schedules are :mod:`jobs.schedule`'s.
+
+    delayed = jobs.delayed()            # or jobs.retrying()
     delayed.count()
-    delayed.page(0, 20)                 # soonest due first: WaitingJob(id, due, queue, ...)
+    delayed.page(0, 20)                 # soonest due first: DelayedJob(id, due, queue, ...)
     delayed.remove(job_id)              # it will not run
     delayed.enqueue_now(job_id)         # it runs now, whenever it was due
 
-    client.recurring()                  # each recurring schedule, its last and next run
-
 Jobs are named by their id (kept across retries), never by position: the sets change as the
-scheduler moves jobs out of them. What it leaves to others: :mod:`jobs.store.scheduled` holds
+scheduler moves jobs out of them. What it leaves to others: :mod:`jobs.store.delayed` holds
 the sets, :mod:`jobs.scheduler` moves due jobs.
 """
 
@@ -22,14 +23,13 @@ from datetime import datetime
 from typing import Any
 
 from jobs.payload import JobNotFound, Payload, PayloadError
-from jobs.schedule import Recurring, ScheduleError
-from jobs.store import SetName, Store, entry_parts
+from jobs.store import DelayedSet, Store, entry_parts
 
 PAGE = 500
 
 
-class NotWaiting(JobNotFound):
-    """No waiting job with that id (it ran, or was removed, meanwhile)."""
+class NotDelayed(JobNotFound):
+    """No delayed job with that id (it ran, or was removed, meanwhile)."""
 
 
 def unix_seconds(when: datetime | float) -> float:
@@ -47,7 +47,7 @@ def unix_seconds(when: datetime | float) -> float:
 
 
 @dataclass(frozen=True)
-class WaitingJob:
+class DelayedJob:
     id: str | None
     due: float  # Unix seconds
     queue: str
@@ -57,7 +57,7 @@ class WaitingJob:
     member: bytes  # exactly as stored
 
     @classmethod
-    def parse(cls, member: bytes, due_ms: int) -> WaitingJob:
+    def parse(cls, member: bytes, due_ms: int) -> DelayedJob:
         try:
             queue, payload = entry_parts(member)
         except (ValueError, TypeError):
@@ -74,57 +74,57 @@ class WaitingJob:
         )
 
 
-class WaitingJobs:
+class DelayedJobs:
     """One of the sets of waiting jobs: ``scheduled`` (delayed) or ``retries``."""
 
-    def __init__(self, store: Store, name: SetName) -> None:
+    def __init__(self, store: Store, name: DelayedSet) -> None:
         self._store = store
         self.name = name
 
     def count(self) -> int:
-        return self._store.scheduled.count(self.name)
+        return self._store.delayed.count(self.name)
 
     def __len__(self) -> int:
         return self.count()
 
-    def __iter__(self) -> Iterator[WaitingJob]:
+    def __iter__(self) -> Iterator[DelayedJob]:
         """Every waiting job, soonest due first, read a page at a time."""
         start = 0
         while page := self.page(start, PAGE):
             yield from page
             start += len(page)
 
-    def page(self, start: int = 0, count: int = 20) -> list[WaitingJob]:
+    def page(self, start: int = 0, count: int = 20) -> list[DelayedJob]:
         """Waiting jobs ``start`` .. ``start + count - 1``, soonest due first."""
-        rows = self._store.scheduled.page(self.name, start, count)
-        return [WaitingJob.parse(member, due_ms) for member, due_ms in rows]
+        rows = self._store.delayed.page(self.name, start, count)
+        return [DelayedJob.parse(member, due_ms) for member, due_ms in rows]
 
-    def find(self, job_id: str) -> WaitingJob:
+    def find(self, job_id: str) -> DelayedJob:
         """The waiting job with this id (searched for on the server, not read page by page)."""
         if job_id:
-            for member in self._store.scheduled.find(self.name, job_id):
-                job = WaitingJob.parse(member, 0)
+            for member in self._store.delayed.find(self.name, job_id):
+                job = DelayedJob.parse(member, 0)
                 if job.id == job_id:
                     return job
-        raise NotWaiting(job_id)
+        raise NotDelayed(job_id)
 
     def remove(self, job_id: str) -> None:
-        """Remove the job: it will not run. Raises :class:`NotWaiting` if it is not there."""
-        if not self._store.scheduled.remove(self.name, self.find(job_id).member):
-            raise NotWaiting(job_id)
+        """Remove the job: it will not run. Raises :class:`NotDelayed` if it is not there."""
+        if not self._store.delayed.remove(self.name, self.find(job_id).member):
+            raise NotDelayed(job_id)
 
     def enqueue_now(self, job_id: str) -> str:
         """Put the job on its queue now; returns the queue."""
         job = self.find(job_id)
-        if not self._store.scheduled.enqueue_now(self.name, job.member):
-            raise NotWaiting(job_id)
+        if not self._store.delayed.enqueue_now(self.name, job.member):
+            raise NotDelayed(job_id)
         return job.queue
 
     def remove_matching(self, class_name: str, args: list[Any]) -> int:
         """Remove every waiting job of this class with exactly these arguments."""
         found: list[bytes] = []
         start = 0
-        while rows := self._store.scheduled.page(self.name, start, PAGE):
+        while rows := self._store.delayed.page(self.name, start, PAGE):
             for member, _ in rows:
                 try:
                     if Payload.decode(entry_parts(member)[1]).matches(class_name, args):
@@ -132,30 +132,4 @@ class WaitingJobs:
                 except (ValueError, TypeError):  # PayloadError is a ValueError
                     continue
             start += len(rows)
-        return sum(self._store.scheduled.remove(self.name, member) for member in found)
-
-
-@dataclass(frozen=True)
-class RecurringState:
-    """A recurring schedule as the scheduler loops published it, with its runs (Unix ms)."""
-
-    entry: Recurring
-    last_run_ms: int | None  # None: not run yet
-    next_run_ms: int
-
-
-def recurring_states(store: Store, now_ms: int | None = None) -> list[RecurringState]:
-    """Every published recurring schedule, by name. ``now_ms`` (default: Redis's clock) is
-    the moment the next runs are counted from."""
-    now = store.clock.now_ms() if now_ms is None else now_ms
-    last = store.scheduled.last_ticks()
-    states = []
-    for name, definition in sorted(store.scheduled.recurring().items()):
-        try:
-            entry = Recurring.from_json(name, definition)
-        except (ValueError, KeyError, TypeError, ScheduleError):
-            continue  # written by something else, or by a newer version: not ours to show
-        last_run = last.get(name)
-        ran = last_run if last_run is not None and last_run > 0 else None
-        states.append(RecurringState(entry, ran, entry.next_tick(now)))
-    return states
+        return sum(self._store.delayed.remove(self.name, member) for member in found)
