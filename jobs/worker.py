@@ -33,7 +33,7 @@ from jobs.outage import REDIS_ERRORS, OutageLog
 from jobs.payload import PayloadError
 from jobs.processor import process
 from jobs.recovery import Recovery
-from jobs.registry import Registration, WorkerId
+from jobs.registry import Registration, WorkerId, warn_if_evicting
 from jobs.runners import Finished, ForkRunner, ThreadRunner
 from jobs.scheduler import Scheduler, scheduler_for_worker
 from jobs.settings import Settings
@@ -134,6 +134,7 @@ class Worker:
             self.store, self.settings, self.registration, self._running_entries
         )
         self._recover_previous_self()
+        warn_if_evicting(self.store)  # before registering: a test waits for the registration
         self.registration.register()
         self.wakeups: WakeupSubscription = self._subscribe()
         log.info("worker %s started (%s)", self.ids[0], self._mode())
