@@ -23,6 +23,12 @@ variable                       default     meaning
                                            as many as it expects to run in 50 ms (1 to 16),
                                            judged by its last batch. A fixed number makes the
                                            batches predictable (the tests use it)
+``JOBS_HOST``                  (hostname)  the host name in worker ids (``host:pid:queues``),
+                                           which tells workers on the same machine (whose
+                                           death a pid check sees at once) from workers
+                                           elsewhere (seen dead only by their heartbeats).
+                                           Must differ between machines; set it where the
+                                           system's host name does not (some containers)
 ``JOBS_SCHEDULER``             1           0: workers do not run the scheduler loop (run
                                            ``python -m jobs scheduler`` on its own instead)
 ``JOBS_SCHEDULE``              (none)      a TOML file of recurring schedules (see
@@ -39,6 +45,7 @@ A queue in production must not quietly write to a throwaway Redis of its own.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -66,6 +73,7 @@ class Settings:
     failed_retention_days: float = 30.0
     batch_size: int | None = None  # None: judged by how quick the jobs are (see jobs.fetch)
     local_redis: bool = False  # JOBS_LOCAL_REDIS=1: the workshop's commands (see above)
+    host: str = field(default_factory=socket.gethostname)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -82,6 +90,7 @@ class Settings:
             failed_retention_days=float(env.get("JOBS_FAILED_RETENTION_DAYS", 30)),
             batch_size=_positive_int_or_none(env.get("JOBS_BATCH_SIZE")),
             local_redis=env.get(LOCAL_REDIS_SWITCH) == "1",
+            host=_host_name(env.get("JOBS_HOST")),
             environ=dict(env),
         )
 
@@ -96,6 +105,15 @@ class Settings:
         from jobs.project_redis import ProjectRedis, default_var_dir
 
         return ProjectRedis(default_var_dir()).ensure_running()
+
+
+def _host_name(value: str | None) -> str:
+    """``JOBS_HOST``, or the system's host name. A colon would split a worker id wrongly."""
+    if not value:
+        return socket.gethostname()
+    if ":" in value or value != value.strip():
+        raise ValueError(f"JOBS_HOST must be a host name without ':' or spaces, not {value!r}")
+    return value
 
 
 def _positive_int_or_none(value: str | None) -> int | None:

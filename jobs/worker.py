@@ -22,7 +22,6 @@ import contextlib
 import logging
 import os
 import select
-import socket
 import time
 
 from jobs.fetch import BatchFetcher, Delivery, Fetcher, requeue_entry
@@ -99,7 +98,7 @@ class Worker:
         self.interval = interval
         self.queues = QueueSelector(store, queues)
         self.fork_per_job = fork_per_job and threads == 1
-        self.ids = _worker_ids(queues, threads)
+        self.ids = _worker_ids(settings.host, queues, threads)
         self.fetcher = Fetcher(store, settings, self.queues.current)
         self.controls = Controls(shutdown_timeout)
         self.outage = OutageLog(redact(store.url))
@@ -349,8 +348,8 @@ class Worker:
         return 0
 
 
-def _worker_ids(queues: list[str], threads: int) -> list[str]:
-    base = WorkerId(socket.gethostname(), os.getpid(), tuple(queues))
+def _worker_ids(host: str, queues: list[str], threads: int) -> list[str]:
+    base = WorkerId(host, os.getpid(), tuple(queues))
     if threads == 1:
         return [str(base)]
     return [str(WorkerId(base.host, base.pid, base.queues, n)) for n in range(1, threads + 1)]
