@@ -17,7 +17,7 @@ from jobs.store.clock import RedisClock
 from jobs.store.connection import CONNECTION_ERRORS, RedisUnavailable, connect, redact
 from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
-from jobs.store.monitor import MonitorStore, RecordSlice, WorkerReading
+from jobs.store.monitor import MonitorStore, RecordSlice, SilentHost, WorkerReading
 from jobs.store.queues import SCHEDULER_WAKEUP, QueueStore, WakeupSubscription, entry_parts
 from jobs.store.scheduled import MOVE_BATCH, ScheduledStore, SetName
 from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
@@ -41,6 +41,7 @@ __all__ = [
     "RequeueReason",
     "ScheduledStore",
     "SetName",
+    "SilentHost",
     "StatsStore",
     "StatusStore",
     "Store",
