@@ -97,7 +97,12 @@ class Client:
 
     def _push(self, queue: str, payloads: list[bytes]) -> None:
         try:
-            self.store.queues.push(queue, payloads)
+            self.store.queues.push(
+                queue,
+                payloads,
+                replicas=self.settings.enqueue_replicas,
+                timeout_ms=int(self.settings.enqueue_replicas_timeout * 1000),
+            )
         except CONNECTION_ERRORS as error:
             raise RedisUnavailable(
                 f"cannot enqueue: Redis at {redact(self.store.url)} is unreachable ({error})"

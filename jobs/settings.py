@@ -29,6 +29,11 @@ variable                       default     meaning
                                            elsewhere (seen dead only by their heartbeats).
                                            Must differ between machines; set it where the
                                            system's host name does not (some containers)
+``JOBS_ENQUEUE_REPLICAS``      0           N: enqueue waits (``WAIT``) until N replicas have
+                                           the job, and raises ``NotReplicated`` if they do
+                                           not within ``JOBS_ENQUEUE_REPLICAS_TIMEOUT``
+                                           seconds (default 1): a failover then cannot lose
+                                           a job its caller was told was enqueued
 ``JOBS_SCHEDULER``             1           0: workers do not run the scheduler loop (run
                                            ``python -m jobs scheduler`` on its own instead)
 ``JOBS_SCHEDULE``              (none)      a TOML file of recurring schedules (see
@@ -74,6 +79,8 @@ class Settings:
     batch_size: int | None = None  # None: judged by how quick the jobs are (see jobs.fetch)
     local_redis: bool = False  # JOBS_LOCAL_REDIS=1: the workshop's commands (see above)
     host: str = field(default_factory=socket.gethostname)
+    enqueue_replicas: int = 0
+    enqueue_replicas_timeout: float = 1.0
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -91,6 +98,8 @@ class Settings:
             batch_size=_positive_int_or_none(env.get("JOBS_BATCH_SIZE")),
             local_redis=env.get(LOCAL_REDIS_SWITCH) == "1",
             host=_host_name(env.get("JOBS_HOST")),
+            enqueue_replicas=int(env.get("JOBS_ENQUEUE_REPLICAS", 0)),
+            enqueue_replicas_timeout=float(env.get("JOBS_ENQUEUE_REPLICAS_TIMEOUT", 1.0)),
             environ=dict(env),
         )
 

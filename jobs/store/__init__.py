@@ -18,7 +18,13 @@ from jobs.store.connection import CONNECTION_ERRORS, RedisUnavailable, connect, 
 from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
 from jobs.store.monitor import MonitorStore, RecordSlice, SilentHost, WorkerReading
-from jobs.store.queues import SCHEDULER_WAKEUP, QueueStore, WakeupSubscription, entry_parts
+from jobs.store.queues import (
+    SCHEDULER_WAKEUP,
+    NotReplicated,
+    QueueStore,
+    WakeupSubscription,
+    entry_parts,
+)
 from jobs.store.scheduled import MOVE_BATCH, ScheduledStore, SetName
 from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
 from jobs.store.stats import StatsStore
@@ -33,6 +39,7 @@ __all__ = [
     "KeyBrowser",
     "Keys",
     "MonitorStore",
+    "NotReplicated",
     "QueueStore",
     "RecordSlice",
     "RedisClock",
@@ -57,7 +64,7 @@ __all__ = [
 def open_store(url: str, namespace: str = "resque") -> Store:
     """The store at ``url``, under ``namespace``: the one way in for the client, the workers,
     the scheduler and the monitor. Any URL redis-py reads (``redis://``, ``rediss://``,
-    ``unix://``); a scheme that needs more than one connection (Sentinel) plugs in here."""
+    ``unix://``), or ``redis+sentinel://`` (see :mod:`jobs.store.connection`)."""
     return Store(url, namespace)
 
 

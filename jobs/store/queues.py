@@ -21,6 +21,12 @@ from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
 
 # Lua's unpack() has a limit on how many values it can spread; stay well under it.
 PUSH_CHUNK = 1000
+
+
+class NotReplicated(ConnectionError):
+    """With ``JOBS_ENQUEUE_REPLICAS``: jobs reached the primary but not enough replicas."""
+
+
 HISTORY_SECONDS = 2 * 60 * 60  # how long per-minute counts are kept (the monitor's chart)
 # What WakeupSubscription.wait returns for a wake-up from the scheduler's channel (a job was
 # scheduled sooner than any other). No queue has this name: ':' is not allowed in one.
@@ -50,17 +56,29 @@ class QueueStore:
         self._minute = minute  # the minute per-minute counts are filed under, by Redis's clock
 
     # -- enqueue side -------------------------------------------------------------------------
-    def push(self, queue: str, payloads: list[bytes]) -> int:
-        """Append payloads to ``queue`` (creating it) and wake idle workers. Returns its length."""
+    def push(
+        self, queue: str, payloads: list[bytes], *, replicas: int = 0, timeout_ms: int = 1000
+    ) -> int:
+        """Append payloads to ``queue`` (creating it) and wake idle workers. Returns its length.
+        With ``replicas``, also wait until that many replicas have them (``WAIT``), and raise
+        :class:`NotReplicated` if they do not within ``timeout_ms``."""
         length = 0
         for start in range(0, len(payloads), PUSH_CHUNK):
-            length = self._scripts.enqueue(
-                self._keys.queues,
-                self._keys.queue(queue),
-                queue,
-                self._keys.wakeup_channel(queue),
-                payloads[start : start + PUSH_CHUNK],
+            chunk = payloads[start : start + PUSH_CHUNK]
+            names = (self._keys.queues, self._keys.queue(queue), queue)
+            channel = self._keys.wakeup_channel(queue)
+            if not replicas:
+                length = self._scripts.enqueue(*names, channel, chunk)
+                continue
+            length, acked = self._scripts.enqueue_replicated(
+                *names, channel, chunk, replicas=replicas, timeout_ms=timeout_ms
             )
+            if acked < replicas:
+                raise NotReplicated(
+                    f"{len(payloads) - start} jobs are on the primary, but only {acked} of"
+                    f" {replicas} replicas had them after {timeout_ms} ms: a failover now would"
+                    " lose them. Enqueue again if they must not be lost (they may then run twice)."
+                )
         return length
 
     def names(self) -> list[str]:

@@ -58,6 +58,28 @@ class LuaScript:
             self._client.script_load(self.source)
             return self._client.evalsha(self.sha, len(keys), *keys, *args)
 
+    def call_then_wait(
+        self, keys: Sequence[Any], args: Sequence[Any], *, replicas: int, timeout_ms: int
+    ) -> tuple[Any, int]:
+        """Run the script, then ``WAIT`` for ``replicas`` replicas to have its writes (or
+        ``timeout_ms``). One pipeline, because WAIT counts the writes of its own connection.
+        Returns the script's reply and how many replicas have them."""
+        reply, acked = self._pipelined(keys, args, replicas, timeout_ms)
+        if isinstance(reply, NoScriptError):
+            self._client.script_load(self.source)
+            reply, acked = self._pipelined(keys, args, replicas, timeout_ms)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply, int(acked)
+
+    def _pipelined(
+        self, keys: Sequence[Any], args: Sequence[Any], replicas: int, timeout_ms: int
+    ) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        pipe.evalsha(self.sha, len(keys), *keys, *args)
+        pipe.wait(replicas, timeout_ms)
+        return pipe.execute(raise_on_error=False)
+
 
 def _text(reply: object) -> str:
     return reply.decode() if isinstance(reply, bytes) else str(reply)
@@ -96,6 +118,27 @@ class Scripts:
         self, queues: str, queue_list: str, queue: str, channel: str, payloads: list[bytes]
     ) -> int:
         return int(self._enqueue(keys=[queues, queue_list], args=[queue, channel, *payloads]))
+
+    def enqueue_replicated(
+        self,
+        queues: str,
+        queue_list: str,
+        queue: str,
+        channel: str,
+        payloads: list[bytes],
+        *,
+        replicas: int,
+        timeout_ms: int,
+    ) -> tuple[int, int]:
+        """``enqueue``, then wait for replicas: the queue's length, and how many replicas
+        have the jobs."""
+        length, acked = self._enqueue.call_then_wait(
+            [queues, queue_list],
+            [queue, channel, *payloads],
+            replicas=replicas,
+            timeout_ms=timeout_ms,
+        )
+        return int(length), acked
 
     def fetch(
         self,

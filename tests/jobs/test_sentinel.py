@@ -1,0 +1,71 @@
+"""Redis Sentinel: ``REDIS_URL=redis+sentinel://...`` is read, and reaches the primary through
+the Sentinels; ``JOBS_ENQUEUE_REPLICAS`` waits for a replica. Real servers: a primary, a replica
+and three Sentinels on loopback (see sentinel_group.py). The failovers (kill -9 of the primary)
+are in tests/jobs/test_sentinel_failover.py, a separate CI step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from jobs.client import Client
+from jobs.settings import Settings
+from jobs.store import NotReplicated, open_store
+from jobs.store.connection import SentinelUrlError, parse_sentinel_url, redact
+from tests.jobs.failover_jobs import Tally
+from tests.jobs.sentinel_group import SentinelGroup
+
+URL = (
+    "redis+sentinel://:s3cret@h1:26379,[::1]:26380/mymaster/2?sentinel_password=pw&socket_timeout=2"
+)
+
+
+def test_a_sentinel_url_names_the_sentinels_the_service_and_the_passwords() -> None:
+    address = parse_sentinel_url(URL)
+    assert address.sentinels == [("h1", 26379), ("::1", 26380)]
+    assert (address.service, address.db) == ("mymaster", 2)
+    assert address.sentinel_options == {"password": "pw"}
+    assert address.server_options == {"username": None, "password": "s3cret", "socket_timeout": 2.0}
+    assert redact(URL) == (
+        "redis+sentinel://:***@h1:26379,[::1]:26380/mymaster/2"
+        "?sentinel_password=***&socket_timeout=2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis+sentinel://:pw@h1:26379/", "names no service: expected redis+sentinel://"),
+        ("redis+sentinel://h1:26379,h2/mymaster", "expected host:port for each Sentinel, not 'h2'"),
+        ("redis+sentinel://h1:1/mymaster/zero", "the database must be a number, not 'zero'"),
+        ("redis+sentinel://:pw@h1:1/m?pasword=x", "unknown option ['pasword']; known: password,"),
+    ],
+)
+def test_a_sentinel_url_that_cannot_be_used_says_why_without_its_password(
+    url: str, message: str
+) -> None:
+    with pytest.raises(SentinelUrlError, match=r".*") as raised:
+        open_store(url)
+    assert message in str(raised.value)
+    assert ":pw@" not in str(raised.value)
+
+
+def test_an_enqueue_waits_for_replicas_when_asked_and_says_so_when_too_few_confirm(
+    tmp_path: Path,
+) -> None:
+    with SentinelGroup(tmp_path) as group:
+        one = Settings(redis_url=group.url, enqueue_replicas=1)
+        Client(open_store(group.url), one).enqueue(Tally, 1)
+        # WAIT returned: the replica holds the job already, without waiting for it here
+        assert group.client(group.replica_port).llen("resque:queue:tally") == 1
+
+        two = Settings(redis_url=group.url, enqueue_replicas=2, enqueue_replicas_timeout=0.1)
+        with pytest.raises(NotReplicated) as raised:
+            Client(open_store(group.url), two).enqueue(Tally, 2)
+        assert "1 jobs are on the primary, but only 1 of 2 replicas" in str(raised.value)
+        assert "had them after 100 ms" in str(raised.value)
+        assert "Enqueue again if they must not be lost" in str(raised.value)
+        primary = redis.Redis(port=group.primary_port)
+        assert primary.llen("resque:queue:tally") == 2

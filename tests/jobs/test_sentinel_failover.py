@@ -1,0 +1,163 @@
+"""Failovers behind Sentinel, by kill -9 of the primary: an idle worker and the client follow the
+new primary without a restart, and say so once; and two workers draining a few thousand jobs
+lose none (counting the jobs in, done, run twice and lost, and how long the workers stalled).
+
+About half a minute, so it is not part of ``make test``: CI runs it as its own step
+(``JOBS_FAILOVER_TEST=1 pytest -s tests/jobs/test_sentinel_failover.py``, see .ci/run).
+Jobs are enqueued with ``JOBS_ENQUEUE_REPLICAS=1``, so every job the client was told was
+enqueued is on the replica when the primary dies: none may be lost. Some run twice (a job
+taken or finished on the old primary just before it died, which the replica had not heard of
+yet): delivery is at least once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from jobs.client import Client
+from jobs.settings import Settings
+from jobs.store import NotReplicated, RedisUnavailable, open_store
+from tests.jobs.failover_jobs import Tally
+from tests.jobs.helpers import WorkerProcess, wait_for
+from tests.jobs.sentinel_group import SentinelGroup
+
+JOBS = 3000
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("JOBS_FAILOVER_TEST") != "1",
+    reason="the kill -9 failover drain is its own CI step (JOBS_FAILOVER_TEST=1)",
+)
+
+
+class Producer(threading.Thread):
+    """Enqueues one job at a time, on through the kill and the failover, until stopped. A job
+    is "in" once its enqueue returned; a failed enqueue was reported to its caller."""
+
+    def __init__(self, client: Client, first: int) -> None:
+        super().__init__(daemon=True)
+        self.client, self.next = client, first
+        self.enqueued: list[int] = []
+        self.refused: list[int] = []  # told "not enqueued", or "not on a replica"
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.client.enqueue(Tally, self.next)
+                self.enqueued.append(self.next)
+            except (RedisUnavailable, NotReplicated):
+                self.refused.append(self.next)
+                time.sleep(0.01)  # the failover is under way
+            self.next += 1
+
+
+def enqueue_when_possible(client: Client, number: int) -> None:
+    """Enqueue, trying again while a failover is under way (the caller is told each time).
+    NotReplicated means it is on the primary, only not yet on a replica: not tried again."""
+
+    def enqueued() -> bool:
+        try:
+            client.enqueue(Tally, number)
+        except NotReplicated:
+            return True
+        except RedisUnavailable:
+            return False
+        return True
+
+    wait_for(enqueued, 30, f"job {number} to be enqueued")
+
+
+def tallied(tally: Path) -> list[int]:
+    return (
+        [int(line.split()[0]) for line in tally.read_text().splitlines()] if tally.exists() else []
+    )
+
+
+def test_the_client_and_a_worker_follow_a_failover_and_the_worker_says_so_once(
+    tmp_path: Path,
+) -> None:
+    tally = tmp_path / "tally"
+    with SentinelGroup(tmp_path) as group:
+        client = Client(open_store(group.url), Settings(redis_url=group.url))
+        client.enqueue(Tally, 1)
+        environment = {"JOBS_IMPORT": "tests.jobs.failover_jobs", "TALLY_FILE": str(tally)}
+        worker = WorkerProcess(group.url, "--queue", "tally", env=environment)
+        wait_for(lambda: tallied(tally) == [1], 30, "the worker to run job 1 on the primary")
+
+        old = group.kill_primary()
+        new = group.wait_failover(old)
+        try:
+            enqueue_when_possible(client, 2)
+            wait_for(lambda: tallied(tally) == [1, 2], 30, "the worker to run job 2 there")
+            enqueue_when_possible(client, 3)
+            wait_for(lambda: tallied(tally) == [1, 2, 3], 30, "the worker to go on")
+        finally:
+            output = worker.output()
+    notice = f"the primary of mymaster is now 127.0.0.1:{new} (was 127.0.0.1:{old})"
+    assert output.count(notice) == 1, output
+
+
+def runs(tally: Path) -> list[tuple[int, float]]:
+    if not tally.exists():
+        return []
+    return [(int(n), float(at)) for n, at, _ in map(str.split, tally.read_text().splitlines())]
+
+
+def test_kill_9_of_the_primary_mid_drain_loses_no_job_enqueued_with_replicas(
+    tmp_path: Path,
+) -> None:
+    tally = tmp_path / "tally"
+    with SentinelGroup(tmp_path) as group:
+        settings = Settings(redis_url=group.url, enqueue_replicas=1)
+        client = Client(open_store(group.url), settings)
+        producer = Producer(client, first=JOBS)
+        environment = {
+            "JOBS_IMPORT": "tests.jobs.failover_jobs",
+            "TALLY_FILE": str(tally),
+            "JOBS_HEARTBEAT_INTERVAL": "0.5",
+        }
+        workers = [
+            WorkerProcess(group.url, "--queue", "tally", "--threads", "4", env=environment)
+            for _ in range(2)
+        ]
+        for worker in workers:
+            worker.wait_registered(group.client(group.primary_port), count=4)
+        client.enqueue_many(Tally, [[n] for n in range(JOBS)])
+        wait_for(lambda: len(runs(tally)) >= JOBS // 3, 60, "a third of the jobs to run")
+        producer.start()
+        wait_for(lambda: len(producer.enqueued) >= 50, 30, "the producer to be enqueueing")
+        killed_at = time.time()
+        old = group.kill_primary()
+        group.wait_failover(old)
+        failed_over_s = time.time() - killed_at
+        producer.stop.set()
+        producer.join(10)
+        promised = set(range(JOBS)) | set(producer.enqueued)
+        try:
+            wait_for(lambda: {n for n, _ in runs(tally)} >= promised, 60, "every job")
+        finally:
+            outputs = [worker.output() for worker in workers]
+
+    counts = Counter(n for n, _ in runs(tally))
+    twice = sum(1 for n, c in counts.items() if c > 1)
+    lost = len(promised - set(counts))
+    refused_ran = len(set(producer.refused) & set(counts))
+    times = sorted(at for _, at in runs(tally))
+    stall = max(b - a for a, b in itertools.pairwise(times))
+    print(
+        f"\nfailover drain: in {len(promised)} ({len(producer.enqueued)} of them enqueued"
+        f" during the drain), done {len(promised & set(counts))}, run twice {twice},"
+        f" lost {lost}; refused enqueues {len(producer.refused)} (of which ran anyway:"
+        f" {refused_ran}); Sentinel promoted the replica {failed_over_s:.1f} s after the kill;"
+        f" the workers stalled {stall:.1f} s (the longest gap between two jobs)"
+    )
+    assert lost == 0
+    assert all("the primary of mymaster is now" in output for output in outputs), outputs
+    assert all(output.count("the primary of mymaster is now") == 1 for output in outputs)
