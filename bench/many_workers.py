@@ -1,10 +1,13 @@
-"""``python -m bench.many_workers [--sizes 1,16,64,256] [--idle 20] [--jobs 2000]``: what the
-queue costs Redis as workers grow, counted by Redis itself (``INFO commandstats``, ``INFO cpu``).
+"""``python -m bench.many_workers [--sizes 1,16,64,256] [--idle 20] [--jobs 1000]
+[--no-scheduler]``: what the queue costs Redis as workers grow, counted by Redis itself
+(``INFO commandstats``, ``INFO cpu``).
 
 For each size N: N forking worker processes (``COUNT=N``, default settings: a heartbeat every
-2 s, an idle wake-up every 5 s) register and sit idle for ``--idle`` seconds, then drain
-``--jobs`` no-op jobs. Commands are what Redis counted, so the figures do not depend on how busy
-the machine is; Redis's CPU time does a little. Prints one Markdown table (the README's).
+2 s, an idle wake-up every 5 s, and the scheduler loop, which looks for due jobs every second)
+register and sit idle for ``--idle`` seconds, then drain ``--jobs`` no-op jobs.
+``--no-scheduler`` measures the same with ``JOBS_SCHEDULER=0``. Commands are what Redis
+counted (those a Lua script runs included), so the figures do not depend on how busy the
+machine is; Redis's CPU time does a little. Prints one Markdown table (the README's).
 
 What to look for: idle commands per second per worker stays flat as N grows (each worker
 heartbeats for itself; only the holder of the recovery lock reads every heartbeat, once per
@@ -14,6 +17,7 @@ interval for all), so idle cost grows linearly, and Redis CPU per idle worker wi
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -121,8 +125,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,16,64,256")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of idle measured")
-    parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="JOBS_SCHEDULER=0: the workers leave the scheduler loop to a process of its own",
+    )
     options = parser.parse_args()
+    if options.no_scheduler:
+        os.environ["JOBS_SCHEDULER"] = "0"  # the workers' environment is a copy of ours
     stop_on_signals()
     rows = []
     with Bench() as bench:

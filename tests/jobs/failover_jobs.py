@@ -11,7 +11,8 @@ class Tally:
     queue = "tally"
 
     @staticmethod
-    def perform(number: int) -> None:
+    def perform(number: int, seconds: float = 0.0) -> None:
+        time.sleep(seconds)  # long enough for the primary to die mid-drain
         # One short write with O_APPEND: lines from many processes do not interleave.
         line = f"{number} {time.time():.4f} {os.getpid()}\n".encode()
         descriptor = os.open(os.environ["TALLY_FILE"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)

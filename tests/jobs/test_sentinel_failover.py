@@ -29,6 +29,7 @@ from tests.jobs.helpers import WorkerProcess, wait_for
 from tests.jobs.sentinel_group import SentinelGroup
 
 JOBS = 3000
+JOB_SECONDS = 0.01  # 3,000 jobs on 2 x 4 threads: about 4 s of work, the kill a third in
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("JOBS_FAILOVER_TEST") != "1",
@@ -50,7 +51,7 @@ class Producer(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                self.client.enqueue(Tally, self.next)
+                self.client.enqueue(Tally, self.next, JOB_SECONDS)
                 self.enqueued.append(self.next)
             except (RedisUnavailable, NotReplicated):
                 self.refused.append(self.next)
@@ -129,7 +130,7 @@ def test_kill_9_of_the_primary_mid_drain_loses_no_job_enqueued_with_replicas(
         ]
         for worker in workers:
             worker.wait_registered(group.client(group.primary_port), count=4)
-        client.enqueue_many(Tally, [[n] for n in range(JOBS)])
+        client.enqueue_many(Tally, [[n, JOB_SECONDS] for n in range(JOBS)])
         wait_for(lambda: len(runs(tally)) >= JOBS // 3, 60, "a third of the jobs to run")
         producer.start()
         wait_for(lambda: len(producer.enqueued) >= 50, 30, "the producer to be enqueueing")
@@ -142,6 +143,9 @@ def test_kill_9_of_the_primary_mid_drain_loses_no_job_enqueued_with_replicas(
         promised = set(range(JOBS)) | set(producer.enqueued)
         try:
             wait_for(lambda: {n for n, _ in runs(tally)} >= promised, 60, "every job")
+            new_primary = group.client(group.primary_port_now())
+            for worker in workers:  # registered again there: past the log line looked for below
+                worker.wait_registered(new_primary, count=4)
         finally:
             outputs = [worker.output() for worker in workers]
 
@@ -159,5 +163,6 @@ def test_kill_9_of_the_primary_mid_drain_loses_no_job_enqueued_with_replicas(
         f" the workers stalled {stall:.1f} s (the longest gap between two jobs)"
     )
     assert lost == 0
+    assert any(at > killed_at + failed_over_s for _, at in runs(tally)), "drained before the kill"
     assert all("the primary of mymaster is now" in output for output in outputs), outputs
     assert all(output.count("the primary of mymaster is now") == 1 for output in outputs)
