@@ -1,6 +1,7 @@
-"""Failovers behind Sentinel, by kill -9 of the primary: an idle worker and the client follow the
-new primary without a restart, and say so once; and two workers draining a few thousand jobs
-lose none (counting the jobs in, done, run twice and lost, and how long the workers stalled).
+"""Failovers behind Sentinel, by kill -9 of the primary: an idle worker, the scheduler (on its
+own) and the client follow the new primary without a restart, and say so once; and two
+workers draining a few thousand jobs lose none (counting the jobs in, done, run twice and lost,
+and how long the workers stalled).
 
 About half a minute, so it is not part of ``make test``: CI runs it as its own step
 (``JOBS_FAILOVER_TEST=1 pytest -s tests/jobs/test_sentinel_failover.py``, see .ci/run).
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -25,7 +28,7 @@ from jobs.client import Client
 from jobs.settings import Settings
 from jobs.store import NotReplicated, RedisUnavailable, open_store
 from tests.jobs.failover_jobs import Tally
-from tests.jobs.helpers import WorkerProcess, wait_for
+from tests.jobs.helpers import ROOT, WorkerProcess, start_process, wait_for
 from tests.jobs.sentinel_group import SentinelGroup
 
 JOBS = 3000
@@ -59,13 +62,17 @@ class Producer(threading.Thread):
             self.next += 1
 
 
-def enqueue_when_possible(client: Client, number: int) -> None:
-    """Enqueue, trying again while a failover is under way (the caller is told each time).
-    NotReplicated means it is on the primary, only not yet on a replica: not tried again."""
+def enqueue_when_possible(client: Client, number: int, in_seconds: float | None = None) -> None:
+    """Enqueue (``in_seconds``: for the scheduler to move later), trying again while a failover
+    is under way (the caller is told each time). NotReplicated means it is on the primary, only
+    not yet on a replica: not tried again."""
 
     def enqueued() -> bool:
         try:
-            client.enqueue(Tally, number)
+            if in_seconds is None:
+                client.enqueue(Tally, number)
+            else:
+                client.enqueue_in(in_seconds, Tally, number)
         except NotReplicated:
             return True
         except RedisUnavailable:
@@ -81,28 +88,50 @@ def tallied(tally: Path) -> list[int]:
     )
 
 
-def test_the_client_and_a_worker_follow_a_failover_and_the_worker_says_so_once(
+def start_scheduler(url: str, log: Path) -> None:
+    """``python -m jobs scheduler`` on its own (the worker is started with JOBS_SCHEDULER=0)."""
+    environment = {
+        **os.environ,
+        "REDIS_URL": url,
+        "JOBS_IMPORT": "tests.jobs.failover_jobs",
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log.open("wb") as output:
+        start_process(
+            [sys.executable, "-m", "jobs", "scheduler"],
+            cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def test_the_client_a_worker_and_the_scheduler_follow_a_failover_and_say_so_once(
     tmp_path: Path,
 ) -> None:
-    tally = tmp_path / "tally"
+    tally, scheduler_log = tmp_path / "tally", tmp_path / "scheduler.log"
     with SentinelGroup(tmp_path) as group:
         client = Client(open_store(group.url), Settings(redis_url=group.url))
-        client.enqueue(Tally, 1)
-        environment = {"JOBS_IMPORT": "tests.jobs.failover_jobs", "TALLY_FILE": str(tally)}
+        environment = {
+            "JOBS_IMPORT": "tests.jobs.failover_jobs",
+            "TALLY_FILE": str(tally),
+            "JOBS_SCHEDULER": "0",
+        }
         worker = WorkerProcess(group.url, "--queue", "tally", env=environment)
-        wait_for(lambda: tallied(tally) == [1], 30, "the worker to run job 1 on the primary")
+        start_scheduler(group.url, scheduler_log)
+        client.enqueue(Tally, 1)
+        client.enqueue_in(0.2, Tally, 2)
+        wait_for(lambda: tallied(tally) == [1, 2], 30, "jobs 1 and 2 to run on the primary")
 
         old = group.kill_primary()
         new = group.wait_failover(old)
         try:
-            enqueue_when_possible(client, 2)
-            wait_for(lambda: tallied(tally) == [1, 2], 30, "the worker to run job 2 there")
             enqueue_when_possible(client, 3)
-            wait_for(lambda: tallied(tally) == [1, 2, 3], 30, "the worker to go on")
+            wait_for(lambda: tallied(tally) == [1, 2, 3], 30, "the worker to run job 3 there")
+            enqueue_when_possible(client, 4, in_seconds=0.2)
+            wait_for(lambda: tallied(tally) == [1, 2, 3, 4], 30, "the scheduler to move job 4")
         finally:
             output = worker.output()
     notice = f"the primary of mymaster is now 127.0.0.1:{new} (was 127.0.0.1:{old})"
     assert output.count(notice) == 1, output
+    assert scheduler_log.read_text().count(notice) == 1, scheduler_log.read_text()
 
 
 def runs(tally: Path) -> list[tuple[int, float]]:
