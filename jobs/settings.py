@@ -29,11 +29,12 @@ variable                       default     meaning
                                            elsewhere (seen dead only by their heartbeats).
                                            Must differ between machines; set it where the
                                            system's host name does not (some containers)
-``JOBS_ENQUEUE_REPLICAS``      0           N: enqueue waits (``WAIT``) until N replicas have
-                                           the job, and raises ``NotReplicated`` if they do
-                                           not within ``JOBS_ENQUEUE_REPLICAS_TIMEOUT``
-                                           seconds (default 1): a failover then cannot lose
-                                           a job its caller was told was enqueued
+``JOBS_ENQUEUE_REPLICAS``      0           N: enqueue (``enqueue_at``/``enqueue_in`` too)
+                                           waits (``WAIT``) until N replicas have the job,
+                                           and raises ``NotReplicated`` if they do not
+                                           within ``JOBS_ENQUEUE_REPLICAS_TIMEOUT`` seconds
+                                           (default 1): a failover then cannot lose a job
+                                           its caller was told was enqueued
 ``JOBS_SCHEDULER``             1           0: workers do not run the scheduler loop (run
                                            ``python -m jobs scheduler`` on its own instead)
 ``JOBS_SCHEDULE``              (none)      a TOML file of recurring schedules (see
@@ -98,7 +99,7 @@ class Settings:
             batch_size=_positive_int_or_none(env.get("JOBS_BATCH_SIZE")),
             local_redis=env.get(LOCAL_REDIS_SWITCH) == "1",
             host=_host_name(env.get("JOBS_HOST")),
-            enqueue_replicas=int(env.get("JOBS_ENQUEUE_REPLICAS", 0)),
+            enqueue_replicas=_count(env.get("JOBS_ENQUEUE_REPLICAS"), "JOBS_ENQUEUE_REPLICAS"),
             enqueue_replicas_timeout=float(env.get("JOBS_ENQUEUE_REPLICAS_TIMEOUT", 1.0)),
             environ=dict(env),
         )
@@ -120,9 +121,18 @@ def _host_name(value: str | None) -> str:
     """``JOBS_HOST``, or the system's host name. A colon would split a worker id wrongly."""
     if not value:
         return socket.gethostname()
-    if ":" in value or value != value.strip():
+    if ":" in value or any(character.isspace() for character in value):
         raise ValueError(f"JOBS_HOST must be a host name without ':' or spaces, not {value!r}")
     return value
+
+
+def _count(value: str | None, name: str) -> int:
+    """A number of things from the environment: unset or empty is 0; never negative."""
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number, 0 or more, not {value!r}")
+    return int(value)
 
 
 def _positive_int_or_none(value: str | None) -> int | None:

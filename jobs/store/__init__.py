@@ -14,17 +14,17 @@ import redis
 
 from jobs.store.browse import KeyBrowser
 from jobs.store.clock import RedisClock
-from jobs.store.connection import CONNECTION_ERRORS, RedisUnavailable, connect, redact
+from jobs.store.connection import (
+    CONNECTION_ERRORS,
+    NotReplicated,
+    RedisUnavailable,
+    connect,
+    redact,
+)
 from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
 from jobs.store.monitor import MonitorStore, RecordSlice, SilentHost, WorkerReading
-from jobs.store.queues import (
-    SCHEDULER_WAKEUP,
-    NotReplicated,
-    QueueStore,
-    WakeupSubscription,
-    entry_parts,
-)
+from jobs.store.queues import SCHEDULER_WAKEUP, QueueStore, WakeupSubscription, entry_parts
 from jobs.store.scheduled import MOVE_BATCH, ScheduledStore, SetName
 from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
 from jobs.store.stats import StatsStore

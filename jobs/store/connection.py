@@ -33,6 +33,10 @@ class RedisUnavailable(ConnectionError):
     """Redis could not be reached. The message names the URL, never its password."""
 
 
+class NotReplicated(ConnectionError):
+    """With ``JOBS_ENQUEUE_REPLICAS``: a job reached the primary, but not enough replicas."""
+
+
 # What redis-py raises when Redis cannot be reached or stops answering. Catch these, not
 # ``redis`` itself: only jobs.store imports redis.
 CONNECTION_ERRORS: tuple[type[Exception], ...] = (

@@ -23,10 +23,6 @@ from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
 PUSH_CHUNK = 1000
 
 
-class NotReplicated(ConnectionError):
-    """With ``JOBS_ENQUEUE_REPLICAS``: jobs reached the primary but not enough replicas."""
-
-
 HISTORY_SECONDS = 2 * 60 * 60  # how long per-minute counts are kept (the monitor's chart)
 # What WakeupSubscription.wait returns for a wake-up from the scheduler's channel (a job was
 # scheduled sooner than any other). No queue has this name: ':' is not allowed in one.
@@ -61,24 +57,18 @@ class QueueStore:
     ) -> int:
         """Append payloads to ``queue`` (creating it) and wake idle workers. Returns its length.
         With ``replicas``, also wait until that many replicas have them (``WAIT``), and raise
-        :class:`NotReplicated` if they do not within ``timeout_ms``."""
+        :class:`~jobs.store.connection.NotReplicated` if they do not within ``timeout_ms``."""
         length = 0
         for start in range(0, len(payloads), PUSH_CHUNK):
-            chunk = payloads[start : start + PUSH_CHUNK]
-            names = (self._keys.queues, self._keys.queue(queue), queue)
-            channel = self._keys.wakeup_channel(queue)
-            if not replicas:
-                length = self._scripts.enqueue(*names, channel, chunk)
-                continue
-            length, acked = self._scripts.enqueue_replicated(
-                *names, channel, chunk, replicas=replicas, timeout_ms=timeout_ms
+            length = self._scripts.enqueue(
+                self._keys.queues,
+                self._keys.queue(queue),
+                queue,
+                self._keys.wakeup_channel(queue),
+                payloads[start : start + PUSH_CHUNK],
+                replicas=replicas,
+                timeout_ms=timeout_ms,
             )
-            if acked < replicas:
-                raise NotReplicated(
-                    f"{len(payloads) - start} jobs are on the primary, but only {acked} of"
-                    f" {replicas} replicas had them after {timeout_ms} ms: a failover now would"
-                    " lose them. Enqueue again if they must not be lost (they may then run twice)."
-                )
         return length
 
     def names(self) -> list[str]:

@@ -70,9 +70,12 @@ class ScheduledStore:
         at_ms: int | None = None,
         in_ms: int = 0,
         now_ms: int | None = None,
+        replicas: int = 0,
+        timeout_ms: int = 1000,
     ) -> ScheduleOutcome:
         """Hold a job until ``at_ms`` (Unix ms), or ``in_ms`` from now by Redis's clock; if it
-        is due already, it goes on its queue at once (``"enqueued"``)."""
+        is due already, it goes on its queue at once (``"enqueued"``). ``replicas``: as for
+        :meth:`jobs.store.QueueStore.push`."""
         keys = self._keys
         return self._scripts.schedule(
             [keys.scheduled, keys.queues, keys.queue(queue)],
@@ -86,6 +89,8 @@ class ScheduledStore:
                 in_ms,
                 _now_arg(now_ms),
             ],
+            replicas=replicas,
+            timeout_ms=timeout_ms,
         )
 
     def move_due(self, name: SetName, now_ms: int | None = None, batch: int = MOVE_BATCH) -> Moved:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import redis
 from redis.exceptions import NoScriptError
 
+from jobs.store.connection import NotReplicated
 from jobs.store.keys import Keys
 
 LUA_DIR = Path(__file__).parent / "lua"
@@ -115,11 +116,6 @@ class Scripts:
         self._forget_recurring = LuaScript(client, "forget_recurring")
 
     def enqueue(
-        self, queues: str, queue_list: str, queue: str, channel: str, payloads: list[bytes]
-    ) -> int:
-        return int(self._enqueue(keys=[queues, queue_list], args=[queue, channel, *payloads]))
-
-    def enqueue_replicated(
         self,
         queues: str,
         queue_list: str,
@@ -127,18 +123,27 @@ class Scripts:
         channel: str,
         payloads: list[bytes],
         *,
-        replicas: int,
-        timeout_ms: int,
-    ) -> tuple[int, int]:
-        """``enqueue``, then wait for replicas: the queue's length, and how many replicas
-        have the jobs."""
-        length, acked = self._enqueue.call_then_wait(
-            [queues, queue_list],
-            [queue, channel, *payloads],
-            replicas=replicas,
-            timeout_ms=timeout_ms,
-        )
-        return int(length), acked
+        replicas: int = 0,
+        timeout_ms: int = 1000,
+    ) -> int:
+        keys, args = [queues, queue_list], [queue, channel, *payloads]
+        return int(self._replicated(self._enqueue, keys, args, replicas, timeout_ms))
+
+    def _replicated(
+        self, script: LuaScript, keys: list[str], args: list[Any], replicas: int, timeout_ms: int
+    ) -> Any:
+        """Run ``script``; with ``replicas``, wait (``WAIT``) until that many replicas have its
+        writes, and raise :class:`NotReplicated` if they do not within ``timeout_ms``."""
+        if not replicas:
+            return script(keys, args)
+        reply, acked = script.call_then_wait(keys, args, replicas=replicas, timeout_ms=timeout_ms)
+        if acked < replicas:
+            raise NotReplicated(
+                f"the job is on the primary, but only {acked} of {replicas} replicas had it"
+                f" after {timeout_ms} ms: a failover now would lose it. Enqueue it again if it"
+                " must not be lost (it may then run twice)."
+            )
+        return reply
 
     def fetch(
         self,
@@ -254,8 +259,15 @@ class Scripts:
         return bool(self._retry_failure(keys=keys, args=[*args, *self._status]))
 
     # -- the scheduler's ----------------------------------------------------------------------
-    def schedule(self, keys: list[str], args: list[bytes | str | int]) -> ScheduleOutcome:
-        outcome = _text(self._schedule(keys=keys, args=args))
+    def schedule(
+        self,
+        keys: list[str],
+        args: list[bytes | str | int],
+        *,
+        replicas: int = 0,
+        timeout_ms: int = 1000,
+    ) -> ScheduleOutcome:
+        outcome = _text(self._replicated(self._schedule, keys, list(args), replicas, timeout_ms))
         assert outcome in ("enqueued", "scheduled"), outcome
         return outcome  # type: ignore[return-value]
 

@@ -61,11 +61,20 @@ def test_an_enqueue_waits_for_replicas_when_asked_and_says_so_when_too_few_confi
         # WAIT returned: the replica holds the job already, without waiting for it here
         assert group.client(group.replica_port).llen("resque:queue:tally") == 1
 
+        Client(open_store(group.url), one).enqueue_in(3600, Tally, 2)
+        assert group.client(group.replica_port).zcard("resque:jobs:scheduled") == 1
+
         two = Settings(redis_url=group.url, enqueue_replicas=2, enqueue_replicas_timeout=0.1)
         with pytest.raises(NotReplicated) as raised:
-            Client(open_store(group.url), two).enqueue(Tally, 2)
-        assert "1 jobs are on the primary, but only 1 of 2 replicas" in str(raised.value)
-        assert "had them after 100 ms" in str(raised.value)
-        assert "Enqueue again if they must not be lost" in str(raised.value)
+            Client(open_store(group.url), two).enqueue(Tally, 3)
+        assert "the job is on the primary, but only 1 of 2 replicas had it after 100 ms" in str(
+            raised.value
+        )
+        assert "Enqueue it again if it must not be lost (it may then run twice)" in str(
+            raised.value
+        )
+        with pytest.raises(NotReplicated):
+            Client(open_store(group.url), two).enqueue_in(3600, Tally, 4)
         primary = redis.Redis(port=group.primary_port)
         assert primary.llen("resque:queue:tally") == 2
+        assert primary.zcard("resque:jobs:scheduled") == 2

@@ -36,7 +36,7 @@ JOB_SECONDS = 0.01  # 3,000 jobs on 2 x 4 threads: about 4 s of work, the kill a
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("JOBS_FAILOVER_TEST") != "1",
-    reason="the kill -9 failover drain is its own CI step (JOBS_FAILOVER_TEST=1)",
+    reason="the kill -9 failovers are their own CI step (JOBS_FAILOVER_TEST=1)",
 )
 
 
