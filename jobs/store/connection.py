@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import redis
-from redis.sentinel import Sentinel, SentinelConnectionPool, SentinelConnectionPoolProxy
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 log = logging.getLogger("jobs.store")
 SENTINEL_SCHEME = "redis+sentinel"
@@ -146,42 +146,33 @@ class _PrimaryWatch:
         self.service = service
         self.seen: tuple[str, int] | None = None
 
-    def saw(self, address: tuple[str, int]) -> None:
+    def saw(self, address: tuple[str, int]) -> tuple[str, int]:
         if self.seen is not None and self.seen != address:
             log.warning(
                 "Redis Sentinel: the primary of %s is now %s:%s (was %s:%s)",
                 self.service, *address, *self.seen,
             )  # fmt: skip
         self.seen = address
-
-
-class _FollowingProxy(SentinelConnectionPoolProxy):
-    """What redis-py's Sentinel connections ask for the primary's address (they ask a
-    Sentinel at each new connection, which is how they follow a failover)."""
-
-    watch: _PrimaryWatch
-
-    def get_master_address(self) -> tuple[str, int]:
-        address: tuple[str, int] = super().get_master_address()  # type: ignore[no-untyped-call]
-        self.watch.saw(address)
         return address
 
 
 class _FollowingPool(SentinelConnectionPool):
-    """redis-py's Sentinel pool, with :class:`_FollowingProxy` in place of its own proxy."""
+    """redis-py's Sentinel pool, watched: each new connection asks a Sentinel for the primary's
+    address (which is how it follows a failover), and the answer passes by the watch."""
 
     def __init__(self, service_name: str, sentinel_manager: Sentinel, **options: Any) -> None:
         super().__init__(service_name, sentinel_manager, **options)  # type: ignore[no-untyped-call]
-        proxy = _FollowingProxy(  # type: ignore[no-untyped-call]
-            connection_pool=self,
-            is_master=self.is_master,
-            check_connection=self.check_connection,
-            service_name=service_name,
-            sentinel_manager=sentinel_manager,
-        )
-        proxy.watch = _PrimaryWatch(service_name)
-        self.proxy = proxy
-        self.connection_kwargs["connection_pool"] = proxy
+        self._watch = _PrimaryWatch(service_name)
+        # Newer redis-py has connections ask a proxy object, older ones the pool itself (below):
+        # wrap the proxy's question where there is one.
+        proxy = getattr(self, "proxy", None)
+        if proxy is not None:
+            ask = proxy.get_master_address
+            proxy.get_master_address = lambda: self._watch.saw(ask())
+
+    def get_master_address(self) -> tuple[str, int]:
+        address: tuple[str, int] = super().get_master_address()  # type: ignore[no-untyped-call]
+        return self._watch.saw(address)
 
 
 def _connect_through_sentinels(address: SentinelAddress) -> redis.Redis:
