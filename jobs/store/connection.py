@@ -90,8 +90,10 @@ SERVER_OPTIONS = {"username", "password", "socket_timeout", "socket_connect_time
 SENTINEL_FORM = "redis+sentinel://[[user]:password@]host:port,host:port/SERVICE[/DB]"
 
 
-class SentinelUrlError(ValueError):
-    """A ``redis+sentinel://`` URL that cannot be used; the message says what is wrong."""
+class SentinelUrlError(RedisUnavailable):
+    """A ``redis+sentinel://`` URL that cannot be used; the message says what is wrong. (A
+    kind of RedisUnavailable: nothing can reach Redis through it, and commands that report an
+    unreachable Redis in one line report this the same way.)"""
 
 
 @dataclass(frozen=True)
@@ -125,11 +127,20 @@ def parse_sentinel_url(url: str) -> SentinelAddress:
         known = ", ".join(sorted(SENTINEL_OPTIONS | SERVER_OPTIONS))
         raise SentinelUrlError(f"{redact(url)}: unknown option {sorted(unknown)}; known: {known}")
     for name in SERVER_OPTIONS & set(options):
-        server[name] = float(options[name]) if name.startswith("socket") else options[name]
+        server[name] = (
+            _seconds(options[name], name, url) if name.startswith("socket") else options[name]
+        )
     on_sentinels = {
         name.removeprefix("sentinel_"): options[name] for name in SENTINEL_OPTIONS & set(options)
     }
     return SentinelAddress(sentinels, service, int(db or 0), on_sentinels, server)
+
+
+def _seconds(text: str, name: str, url: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise SentinelUrlError(f"{redact(url)}: {name} must be seconds, not {text!r}") from None
 
 
 def _host_port(text: str, url: str) -> tuple[str, int]:

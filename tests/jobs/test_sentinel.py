@@ -5,6 +5,9 @@ are in tests/jobs/test_sentinel_failover.py, a separate CI step."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from jobs.settings import Settings
 from jobs.store import NotReplicated, open_store
 from jobs.store.connection import SentinelUrlError, parse_sentinel_url, redact
 from tests.jobs.failover_jobs import Tally
+from tests.jobs.helpers import ROOT
 from tests.jobs.sentinel_group import SentinelGroup
 
 URL = (
@@ -41,6 +45,7 @@ def test_a_sentinel_url_names_the_sentinels_the_service_and_the_passwords() -> N
         ("redis+sentinel://h1:26379,h2/mymaster", "expected host:port for each Sentinel, not 'h2'"),
         ("redis+sentinel://h1:1/mymaster/zero", "the database must be a number, not 'zero'"),
         ("redis+sentinel://:pw@h1:1/m?pasword=x", "unknown option ['pasword']; known: password,"),
+        ("redis+sentinel://:pw@h1:1/m?socket_timeout=x", "socket_timeout must be seconds, not 'x'"),
     ],
 )
 def test_a_sentinel_url_that_cannot_be_used_says_why_without_its_password(
@@ -78,3 +83,16 @@ def test_an_enqueue_waits_for_replicas_when_asked_and_says_so_when_too_few_confi
         primary = redis.Redis(port=group.primary_port)
         assert primary.llen("resque:queue:tally") == 2
         assert primary.zcard("resque:jobs:scheduled") == 2
+
+
+def test_a_worker_given_a_bad_sentinel_url_stops_with_one_line_that_says_why() -> None:
+    environment = {**os.environ, "REDIS_URL": "redis+sentinel://:pw@h1:26379/mymaster/zero"}
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs", "work", "--import", "tests.jobs.sample_jobs"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        "Error: redis+sentinel://:***@h1:26379/mymaster/zero:"
+        " the database must be a number, not 'zero'"
+    )
