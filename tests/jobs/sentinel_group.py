@@ -18,8 +18,12 @@ DOWN_AFTER_MS = 1000  # how soon the Sentinels call a silent primary down (defau
 
 
 class SentinelGroup:
-    def __init__(self, directory: Path) -> None:
+    """``ready_for_failover``: also wait until every Sentinel knows the replica and the other
+    Sentinels (a few seconds), without which they could not agree to promote it."""
+
+    def __init__(self, directory: Path, *, ready_for_failover: bool = True) -> None:
         self.directory = directory
+        self.ready_for_failover = ready_for_failover
         self.primary_port, self.replica_port = free_port(), free_port()
         self.sentinel_ports = [free_port() for _ in range(3)]
         self.processes: dict[int, subprocess.Popen[bytes]] = {}
@@ -35,7 +39,10 @@ class SentinelGroup:
         wait_for(self._replica_in_sync, 20, "the replica to sync with the primary")
         for port in self.sentinel_ports:
             self._sentinel(port)
-        wait_for(self._sentinels_ready, 30, "the Sentinels to find the replica and each other")
+        if self.ready_for_failover:
+            wait_for(self._sentinels_ready, 30, "the Sentinels to find the replica and each other")
+        else:
+            wait_for(self._sentinels_answer, 30, "the Sentinels to name the primary")
         return self
 
     def __exit__(
@@ -55,6 +62,8 @@ class SentinelGroup:
         command = [
             find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "log"),
+            # a primary waits 5 s by default for more replicas before it sends its data
+            "--repl-diskless-sync-delay", "0",
             *options,
         ]  # fmt: skip
         self.processes[port] = start_process(command, stdout=subprocess.DEVNULL)
@@ -86,6 +95,15 @@ class SentinelGroup:
             return all(
                 len(self.client(port).sentinel_slaves(SERVICE)) == 1
                 and len(self.client(port).sentinel_sentinels(SERVICE)) == 2
+                for port in self.sentinel_ports
+            )
+        except redis.ConnectionError:
+            return False
+
+    def _sentinels_answer(self) -> bool:
+        try:
+            return all(
+                self.client(port).sentinel_get_master_addr_by_name(SERVICE)
                 for port in self.sentinel_ports
             )
         except redis.ConnectionError:

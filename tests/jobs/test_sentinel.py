@@ -60,7 +60,7 @@ def test_a_sentinel_url_that_cannot_be_used_says_why_without_its_password(
 def test_an_enqueue_waits_for_replicas_when_asked_and_says_so_when_too_few_confirm(
     tmp_path: Path,
 ) -> None:
-    with SentinelGroup(tmp_path) as group:
+    with SentinelGroup(tmp_path, ready_for_failover=False) as group:
         one = Settings(redis_url=group.url, enqueue_replicas=1)
         Client(open_store(group.url), one).enqueue(Tally, 1)
         # WAIT returned: the replica holds the job already, without waiting for it here

@@ -3,7 +3,7 @@ own) and the client follow the new primary without a restart, and say so once; a
 workers draining a few thousand jobs lose none (counting the jobs in, done, run twice and lost,
 and how long the workers stalled).
 
-About half a minute, so it is not part of ``make test``: CI runs it as its own step
+About 20 s, so it is not part of ``make test``: CI runs it as its own step
 (``JOBS_FAILOVER_TEST=1 pytest -s tests/jobs/test_sentinel_failover.py``, see .ci/run).
 Jobs are enqueued with ``JOBS_ENQUEUE_REPLICAS=1``, so every job the client was told was
 enqueued is on the replica when the primary dies: none may be lost. Some run twice (a job
