@@ -21,8 +21,6 @@ from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
 
 # Lua's unpack() has a limit on how many values it can spread; stay well under it.
 PUSH_CHUNK = 1000
-
-
 HISTORY_SECONDS = 2 * 60 * 60  # how long per-minute counts are kept (the monitor's chart)
 # What WakeupSubscription.wait returns for a wake-up from the scheduler's channel (a job was
 # scheduled sooner than any other). No queue has this name: ':' is not allowed in one.

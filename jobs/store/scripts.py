@@ -69,8 +69,9 @@ class LuaScript:
         if isinstance(reply, NoScriptError):
             self._client.script_load(self.source)
             reply, acked = self._pipelined(keys, args, replicas, timeout_ms)
-        if isinstance(reply, Exception):
-            raise reply
+        for answer in (reply, acked):  # WAIT may be refused too (some hosted Redis do)
+            if isinstance(answer, Exception):
+                raise answer
         return reply, int(acked)
 
     def _pipelined(
