@@ -98,11 +98,16 @@ class Client:
 
     def _push(self, queue: str, payloads: list[bytes]) -> None:
         try:
-            self.store.queues.push(queue, payloads)
+            self.store.queues.push(queue, payloads, **self._replicas())
         except CONNECTION_ERRORS as error:
             raise RedisUnavailable(
                 f"cannot enqueue: Redis at {redact(self.store.url)} is unreachable ({error})"
             ) from error
+
+    def _replicas(self) -> dict[str, int]:
+        """How many replicas must have a job before enqueue returns (``JOBS_ENQUEUE_REPLICAS``)."""
+        timeout_ms = int(self.settings.enqueue_replicas_timeout * 1000)
+        return {"replicas": self.settings.enqueue_replicas, "timeout_ms": timeout_ms}
 
     def enqueue_at(self, when: datetime | float, job_class: type, *args: Any) -> str | None:
         """Put a job on its class's queue at ``when``: a timezone-aware datetime, or Unix
@@ -123,7 +128,7 @@ class Client:
 
         def schedule() -> str:
             try:
-                self.store.delayed.schedule(queue, payload, **when)
+                self.store.delayed.schedule(queue, payload, **when, **self._replicas())
             except CONNECTION_ERRORS as error:
                 raise RedisUnavailable(
                     f"cannot schedule: Redis at {redact(self.store.url)} is unreachable ({error})"

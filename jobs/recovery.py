@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 from collections.abc import Callable
 
 from jobs.registry import WorkerId
@@ -44,7 +43,7 @@ class Recovery:
         self._store = store
         self._settings = settings
         self._own_ids = set(own_ids)
-        self._host = socket.gethostname()
+        self._host = settings.host
 
     def recover_dead_workers(
         self, now_ms: int, trust_heartbeats: Callable[[], bool] = lambda: True

@@ -10,10 +10,13 @@ disagree still agree on who is late.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from jobs.store import Store
+from jobs.store import Store, redact
+
+log = logging.getLogger("jobs.worker")
 
 
 @dataclass(frozen=True)
@@ -66,3 +69,18 @@ class Registration:
             for worker_id in self.worker_ids
             if self.store.workers.unregister(worker_id) == "busy"
         ]
+
+
+def warn_if_evicting(store: Store) -> str | None:
+    """Log a warning when Redis may delete keys to make room: a queue's keys are its jobs.
+    Returns the warning, or None when Redis keeps everything (``noeviction``)."""
+    policy = store.workers.eviction_policy()
+    if policy == "noeviction":
+        return None
+    warning = (
+        f"Redis at {redact(store.url)} has maxmemory-policy {policy}: when it reaches its"
+        " memory limit it deletes keys, and a deleted queue or in-flight list is lost jobs."
+        " Set maxmemory-policy noeviction (see docs/production.md)."
+    )
+    log.warning("%s", warning)
+    return warning

@@ -26,6 +26,18 @@ variable                       default     meaning
 ``JOBS_METRICS``               1           0: workers record no run-time metrics (the
                                            monitor's Metrics tab and ``/metrics`` then show
                                            none); for measuring what they cost
+``JOBS_HOST``                  (hostname)  the host name in worker ids (``host:pid:queues``),
+                                           which tells workers on the same machine (whose
+                                           death a pid check sees at once) from workers
+                                           elsewhere (seen dead only by their heartbeats).
+                                           Must differ between machines; set it where the
+                                           system's host name does not (some containers)
+``JOBS_ENQUEUE_REPLICAS``      0           N: enqueue (``enqueue_at``/``enqueue_in`` too)
+                                           waits (``WAIT``) until N replicas have the job,
+                                           and raises ``NotReplicated`` if they do not
+                                           within ``JOBS_ENQUEUE_REPLICAS_TIMEOUT`` seconds
+                                           (default 1): a failover then cannot lose a job
+                                           its caller was told was enqueued
 ``JOBS_SCHEDULER``             1           0: workers do not run the scheduler loop (run
                                            ``python -m jobs scheduler`` on its own instead)
 ``JOBS_SCHEDULE``              (none)      a TOML file of recurring schedules (see
@@ -42,6 +54,7 @@ A queue in production must not quietly write to a throwaway Redis of its own.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -70,6 +83,9 @@ class Settings:
     batch_size: int | None = None  # None: judged by how quick the jobs are (see jobs.fetch)
     local_redis: bool = False  # JOBS_LOCAL_REDIS=1: the workshop's commands (see above)
     metrics: bool = True  # JOBS_METRICS=0 turns them off (see jobs.store.metrics)
+    host: str = field(default_factory=socket.gethostname)
+    enqueue_replicas: int = 0
+    enqueue_replicas_timeout: float = 1.0
     environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -87,6 +103,9 @@ class Settings:
             batch_size=_positive_int_or_none(env.get("JOBS_BATCH_SIZE")),
             local_redis=env.get(LOCAL_REDIS_SWITCH) == "1",
             metrics=env.get("JOBS_METRICS", "1") != "0",
+            host=_host_name(env.get("JOBS_HOST")),
+            enqueue_replicas=_count(env.get("JOBS_ENQUEUE_REPLICAS"), "JOBS_ENQUEUE_REPLICAS"),
+            enqueue_replicas_timeout=float(env.get("JOBS_ENQUEUE_REPLICAS_TIMEOUT", 1.0)),
             environ=dict(env),
         )
 
@@ -101,6 +120,24 @@ class Settings:
         from jobs.dev.project_redis import ProjectRedis, default_var_dir
 
         return ProjectRedis(default_var_dir()).ensure_running()
+
+
+def _host_name(value: str | None) -> str:
+    """``JOBS_HOST``, or the system's host name. A colon would split a worker id wrongly."""
+    if not value:
+        return socket.gethostname()
+    if ":" in value or any(character.isspace() for character in value):
+        raise ValueError(f"JOBS_HOST must be a host name without ':' or spaces, not {value!r}")
+    return value
+
+
+def _count(value: str | None, name: str) -> int:
+    """A number of things from the environment: unset or empty is 0; never negative."""
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number, 0 or more, not {value!r}")
+    return int(value)
 
 
 def _positive_int_or_none(value: str | None) -> int | None:

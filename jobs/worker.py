@@ -22,7 +22,6 @@ import contextlib
 import logging
 import os
 import select
-import socket
 import time
 
 from jobs.fetch import BatchFetcher, Delivery, Fetcher
@@ -33,7 +32,7 @@ from jobs.outage import REDIS_ERRORS, OutageLog
 from jobs.payload import PayloadError
 from jobs.processor import process
 from jobs.recovery import Recovery
-from jobs.registry import Registration, WorkerId
+from jobs.registry import Registration, WorkerId, warn_if_evicting
 from jobs.runners import ForkRunner, ThreadRunner
 from jobs.scheduler import Scheduler, scheduler_for_worker
 from jobs.settings import Settings
@@ -100,7 +99,7 @@ class Worker:
         self.interval = interval
         self.queues = QueueSelector(store, queues)
         self.fork_per_job = fork_per_job and threads == 1
-        self.ids = _worker_ids(queues, threads)
+        self.ids = _worker_ids(settings.host, queues, threads)
         self.fetcher = Fetcher(store, settings, self.queues.current)
         self.controls = Controls(shutdown_timeout)
         self.outage = OutageLog(redact(store.url))
@@ -140,6 +139,7 @@ class Worker:
             self.store, self.settings, self.registration, self._running_entries
         )
         self._recover_previous_self()
+        warn_if_evicting(self.store)  # before registering: a test waits for the registration
         self.registration.register()
         self.wakeups: WakeupSubscription = self._subscribe()
         log.info("worker %s started (%s)", self.ids[0], self._mode())
@@ -336,8 +336,8 @@ class Worker:
         return process(delivery, self.loader, self.hooks, settle)
 
 
-def _worker_ids(queues: list[str], threads: int) -> list[str]:
-    base = WorkerId(socket.gethostname(), os.getpid(), tuple(queues))
+def _worker_ids(host: str, queues: list[str], threads: int) -> list[str]:
+    base = WorkerId(host, os.getpid(), tuple(queues))
     if threads == 1:
         return [str(base)]
     return [str(WorkerId(base.host, base.pid, base.queues, n)) for n in range(1, threads + 1)]

@@ -14,12 +14,18 @@ import redis
 
 from jobs.store.browse import KeyBrowser
 from jobs.store.clock import RedisClock
-from jobs.store.connection import CONNECTION_ERRORS, RedisUnavailable, connect, redact
+from jobs.store.connection import (
+    CONNECTION_ERRORS,
+    NotReplicated,
+    RedisUnavailable,
+    connect,
+    redact,
+)
 from jobs.store.delayed import MOVE_BATCH, DelayedSet, DelayedStore
 from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
 from jobs.store.metrics import BUCKET_BOUNDS_US, BUCKETS, ClassRuns, MetricsStore
-from jobs.store.monitor import MonitorStore, RecordSlice, WorkerReading
+from jobs.store.monitor import MonitorStore, RecordSlice, SilentHost, WorkerReading
 from jobs.store.queues import SCHEDULER_WAKEUP, QueueStore, WakeupSubscription, entry_parts
 from jobs.store.recurring import RecurringStore
 from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
@@ -41,6 +47,7 @@ __all__ = [
     "Keys",
     "MetricsStore",
     "MonitorStore",
+    "NotReplicated",
     "QueueStore",
     "RecordSlice",
     "RecurringStore",
@@ -48,6 +55,7 @@ __all__ = [
     "RedisUnavailable",
     "RequeueOutcome",
     "RequeueReason",
+    "SilentHost",
     "StatsStore",
     "StatusStore",
     "Store",
@@ -63,7 +71,7 @@ __all__ = [
 def open_store(url: str, namespace: str = "resque") -> Store:
     """The store at ``url``, under ``namespace``: the one way in for the client, the workers,
     the scheduler and the monitor. Any URL redis-py reads (``redis://``, ``rediss://``,
-    ``unix://``); a scheme that needs more than one connection (Sentinel) plugs in here."""
+    ``unix://``), or ``redis+sentinel://`` (see :mod:`jobs.store.connection`)."""
     return Store(url, namespace)
 
 

@@ -67,9 +67,12 @@ class DelayedStore:
         at_ms: int | None = None,
         in_ms: int = 0,
         now_ms: int | None = None,
+        replicas: int = 0,
+        timeout_ms: int = 1000,
     ) -> ScheduleOutcome:
         """Hold a job until ``at_ms`` (Unix ms), or ``in_ms`` from now by Redis's clock; if it
-        is due already, it goes on its queue at once (``"enqueued"``)."""
+        is due already, it goes on its queue at once (``"enqueued"``). ``replicas``: as for
+        :meth:`jobs.store.QueueStore.push`."""
         return self._scripts.schedule(
             entry=make_entry(queue, payload),
             payload=payload,
@@ -77,6 +80,8 @@ class DelayedStore:
             at_ms=at_ms,
             in_ms=in_ms,
             now_ms=now_ms,
+            replicas=replicas,
+            timeout_ms=timeout_ms,
         )
 
     def move_due(

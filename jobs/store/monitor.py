@@ -62,12 +62,22 @@ class WorkerReading:
     beat_ms: int | None
 
 
+@dataclass(frozen=True)
+class SilentHost:
+    """A host none of whose registered workers has sent a heartbeat for a while."""
+
+    host: str
+    workers: int
+    silent_ms: int  # since its newest heartbeat, by Redis's clock
+
+
 class MonitorStore:
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self._client = client
         self._keys = keys
         self._waiting_total = LuaScript(client, "waiting_total")
         self._working_page = LuaScript(client, "working_page")
+        self._silent_hosts = LuaScript(client, "silent_hosts")
         self._failure_slices = LuaScript(client, "failure_slices")
         self._clear = LuaScript(client, "clear_queue")
         self._remove_queue = LuaScript(client, "remove_queue")
@@ -130,6 +140,15 @@ class MonitorStore:
             [self._keys.workers], [self._keys.worker(""), start, count]
         )
         return int(total), [worker_id.decode("utf-8", "replace") for worker_id in ids]
+
+    def silent_hosts(self, *, silent_after_ms: int) -> list[SilentHost]:
+        """Hosts whose every worker's last heartbeat is older than ``silent_after_ms``,
+        grouped inside Redis (``silent_hosts.lua``): one short reply for any number of workers."""
+        now, *flat = self._silent_hosts([self._keys.heartbeats], [silent_after_ms])
+        return [
+            SilentHost(flat[i].decode("utf-8", "replace"), int(flat[i + 1]), now - int(flat[i + 2]))
+            for i in range(0, len(flat), 3)
+        ]
 
     def workers(self, ids: list[str]) -> list[WorkerReading]:
         """Everything a page shows of these workers, in one round trip."""

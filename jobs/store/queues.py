@@ -50,8 +50,12 @@ class QueueStore:
         self._minute = minute  # the minute per-minute counts are filed under, by Redis's clock
 
     # -- enqueue side -------------------------------------------------------------------------
-    def push(self, queue: str, payloads: list[bytes]) -> int:
-        """Append payloads to ``queue`` (creating it) and wake idle workers. Returns its length."""
+    def push(
+        self, queue: str, payloads: list[bytes], *, replicas: int = 0, timeout_ms: int = 1000
+    ) -> int:
+        """Append payloads to ``queue`` (creating it) and wake idle workers. Returns its length.
+        With ``replicas``, also wait until that many replicas have them (``WAIT``), and raise
+        :class:`~jobs.store.connection.NotReplicated` if they do not within ``timeout_ms``."""
         length = 0
         for start in range(0, len(payloads), PUSH_CHUNK):
             length = self._scripts.enqueue(
@@ -60,6 +64,8 @@ class QueueStore:
                 queue,
                 self._keys.wakeup_channel(queue),
                 payloads[start : start + PUSH_CHUNK],
+                replicas=replicas,
+                timeout_ms=timeout_ms,
             )
         return length
 

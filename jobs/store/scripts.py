@@ -21,6 +21,7 @@ from typing import Any, Literal
 import redis
 from redis.exceptions import NoScriptError
 
+from jobs.store.connection import NotReplicated
 from jobs.store.keys import Keys
 from jobs.store.metrics import metrics_args
 
@@ -58,6 +59,29 @@ class LuaScript:
         except NoScriptError:
             self._client.script_load(self.source)
             return self._client.evalsha(self.sha, len(keys), *keys, *args)
+
+    def call_then_wait(
+        self, keys: Sequence[Any], args: Sequence[Any], *, replicas: int, timeout_ms: int
+    ) -> tuple[Any, int]:
+        """Run the script, then ``WAIT`` for ``replicas`` replicas to have its writes (or
+        ``timeout_ms``). One pipeline, because WAIT counts the writes of its own connection.
+        Returns the script's reply and how many replicas have them."""
+        reply, acked = self._pipelined(keys, args, replicas, timeout_ms)
+        if isinstance(reply, NoScriptError):
+            self._client.script_load(self.source)
+            reply, acked = self._pipelined(keys, args, replicas, timeout_ms)
+        for answer in (reply, acked):  # WAIT may be refused too (some hosted Redis do)
+            if isinstance(answer, Exception):
+                raise answer
+        return reply, int(acked)
+
+    def _pipelined(
+        self, keys: Sequence[Any], args: Sequence[Any], replicas: int, timeout_ms: int
+    ) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        pipe.evalsha(self.sha, len(keys), *keys, *args)
+        pipe.wait(replicas, timeout_ms)
+        return pipe.execute(raise_on_error=False)
 
 
 def _one_run(minute: int, run_us: int | None) -> list[int | str]:
@@ -106,9 +130,34 @@ class Scripts:
         self._forget_recurring = LuaScript(client, "forget_recurring")
 
     def enqueue(
-        self, queues: str, queue_list: str, queue: str, channel: str, payloads: list[bytes]
+        self,
+        queues: str,
+        queue_list: str,
+        queue: str,
+        channel: str,
+        payloads: list[bytes],
+        *,
+        replicas: int = 0,
+        timeout_ms: int = 1000,
     ) -> int:
-        return int(self._enqueue(keys=[queues, queue_list], args=[queue, channel, *payloads]))
+        keys, args = [queues, queue_list], [queue, channel, *payloads]
+        return int(self._replicated(self._enqueue, keys, args, replicas, timeout_ms))
+
+    def _replicated(
+        self, script: LuaScript, keys: list[str], args: list[Any], replicas: int, timeout_ms: int
+    ) -> Any:
+        """Run ``script``; with ``replicas``, wait (``WAIT``) until that many replicas have its
+        writes, and raise :class:`NotReplicated` if they do not within ``timeout_ms``."""
+        if not replicas:
+            return script(keys, args)
+        reply, acked = script.call_then_wait(keys, args, replicas=replicas, timeout_ms=timeout_ms)
+        if acked < replicas:
+            raise NotReplicated(
+                f"the job is on the primary, but only {acked} of {replicas} replicas had it"
+                f" after {timeout_ms} ms: a failover now would lose it. Enqueue it again if it"
+                " must not be lost (it may then run twice)."
+            )
+        return reply
 
     def fetch(
         self,
@@ -284,9 +333,12 @@ class Scripts:
         at_ms: int | None,
         in_ms: int,
         now_ms: int | None,
+        replicas: int = 0,
+        timeout_ms: int = 1000,
     ) -> ScheduleOutcome:
         """``lua/schedule.lua``: ``entry`` in the scheduled set until due (at ``at_ms``, else
-        ``in_ms`` from now), or ``payload`` on ``queue`` at once if it is due already."""
+        ``in_ms`` from now), or ``payload`` on ``queue`` at once if it is due already; with
+        ``replicas``, then waits for that many replicas (see :meth:`LuaScript.call_then_wait`)."""
         keys = self._keys
         script_keys = [keys.scheduled, keys.queues, keys.queue(queue)]
         args = [
@@ -299,7 +351,7 @@ class Scripts:
             in_ms,
             _optional(now_ms),
         ]
-        outcome = _text(self._schedule(keys=script_keys, args=args))
+        outcome = _text(self._replicated(self._schedule, script_keys, args, replicas, timeout_ms))
         assert outcome in ("enqueued", "scheduled"), outcome
         return outcome  # type: ignore[return-value]
 

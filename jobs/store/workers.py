@@ -75,6 +75,12 @@ class WorkerStore:
         assert isinstance(info, dict)
         return float(info["uptime_in_seconds"])
 
+    def eviction_policy(self) -> str:
+        """Redis's ``maxmemory-policy``, read from INFO (hosted Redis often refuses CONFIG)."""
+        info = self._client.info("memory")
+        assert isinstance(info, dict)
+        return str(info.get("maxmemory_policy", "noeviction"))
+
     def started(self, worker_id: str) -> str | None:
         value = self._client.get(self._keys.worker_started(worker_id))
         return value.decode() if isinstance(value, bytes) else None

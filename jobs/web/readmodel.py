@@ -26,7 +26,7 @@ from jobs.web.display import args_text, raw_text, time_ago_text
 from jobs.web.metrics_view import queue_latencies, redis_now
 from jobs.web.names import QueueName
 from jobs.web.paging import Paging
-from jobs.web.worker_rows import WorkerRow, worker_row
+from jobs.web.worker_rows import SilentHostRow, WorkerRow, silent_host_row, worker_row
 
 CHART_MINUTES = 60
 # How many queues and busy workers the Overview (and its live refresh) shows at most.
@@ -37,6 +37,10 @@ WAITING_SUM_LIMIT = 10_000
 # How far around a job's last known position "remove" looks for it: workers take jobs from
 # the front meanwhile, so it may have moved forward, but never further than this.
 REMOVE_WINDOW = 500
+# A host is shown as silent when none of its workers has sent a heartbeat for this long: five
+# missed heartbeats at the default JOBS_HEARTBEAT_INTERVAL (2 s). Live workers elsewhere put its
+# jobs back after JOBS_DEAD_AFTER; with no live worker anywhere, the page is how anyone finds out.
+SILENT_AFTER_S = 10.0
 Row = TypeVar("Row")
 
 
@@ -166,6 +170,11 @@ class ReadModel:
         return Listing(
             self._rows(ids[paging.start : paging.start + paging.per_page]), len(ids), paging
         )
+
+    def silent_hosts(self) -> list[SilentHostRow]:
+        """Hosts whose workers all went silent, however many workers there are."""
+        silent = self.reads.silent_hosts(silent_after_ms=int(SILENT_AFTER_S * 1000))
+        return [silent_host_row(host) for host in silent]
 
     def working(self, paging: Paging) -> Listing[WorkerRow]:
         total, ids = self.reads.working_page(paging.start, paging.per_page)

@@ -58,7 +58,11 @@ class Pages:
 
     def workers_data(self) -> dict[str, Any]:
         workers = self.read.workers(Paging.from_args(request.args))
-        return {"hosts": group_by_host(workers.rows), "listing": workers}
+        return {
+            "hosts": group_by_host(workers.rows),
+            "silent_hosts": self.read.silent_hosts(),
+            "listing": workers,
+        }
 
     def live_page(self, view: str) -> ResponseReturnValue:
         data = self._live_data(view)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobs.registry import WorkerId
-from jobs.store import RecordSlice, WorkerReading
+from jobs.store import RecordSlice, SilentHost, WorkerReading
 from jobs.web.display import (
     args_text,
     duration_text,
@@ -155,3 +155,14 @@ def group_by_host(workers: list[WorkerRow]) -> list[tuple[str, list[WorkerRow]]]
     for worker in workers:
         hosts.setdefault(worker.host, []).append(worker)
     return sorted(hosts.items())
+
+
+@dataclass(frozen=True)
+class SilentHostRow:
+    host: str
+    workers: int
+    last_beat: str  # "3 min ago"
+
+
+def silent_host_row(silent: SilentHost) -> SilentHostRow:
+    return SilentHostRow(silent.host, silent.workers, relative_text(silent.silent_ms / 1000))

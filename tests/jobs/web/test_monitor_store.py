@@ -66,3 +66,17 @@ def test_a_queue_named_by_bytes_is_read_cleared_and_removed(store: Store) -> Non
     assert monitor.clear(name) == 2 and store.client.sismember(store.keys.queues, name)
     store.client.rpush(key, b"c")
     assert monitor.remove_queue(name) == 1 and monitor.queue_count() == 0
+
+
+def test_silent_hosts_are_those_whose_every_worker_missed_its_heartbeats(store: Store) -> None:
+    for worker_id in ("alpha:1:q", "alpha:2:q", "beta:3:q", "gamma:4:q", "gamma:5:q"):
+        store.workers.register(worker_id, "earlier", "2026-01-01T00:00:00Z")
+    now = store.workers.now_ms()
+    # alpha went quiet a minute ago; one of gamma's two workers did, the other beats on
+    store.client.zadd(store.keys.heartbeats, {"alpha:1:q": now - 60_000, "alpha:2:q": now - 61_000})
+    store.client.zadd(store.keys.heartbeats, {"gamma:4:q": now - 60_000})
+
+    [alpha] = reads(store).silent_hosts(silent_after_ms=10_000)
+    assert (alpha.host, alpha.workers) == ("alpha", 2)
+    assert 60_000 <= alpha.silent_ms < 70_000
+    assert reads(store).silent_hosts(silent_after_ms=120_000) == []
