@@ -91,6 +91,7 @@ def test_every_key_in_the_docstring_map_is_built_and_nothing_else() -> None:
         keys.recurring_last,
         keys.scheduler_channel,
         keys.status("JOB_ID"),
+        keys.unique_lock("CLASS:DIGEST"),
     }
 
     assert documented == built

@@ -25,17 +25,22 @@
 -- ARGV[1] seconds to keep the minute's count   ARGV[2] the time to show as run_at
 -- ARGV[3] how many jobs to take (0: only acknowledge)   ARGV[4] how many finished entries follow
 -- ARGV[5...] the in-flight entries of the jobs just finished, then the queue names, in the
--- same order as KEYS[7...], then the job status key prefix and how many seconds a status is kept
+-- same order as KEYS[7...], then the unique locks' key prefix, then the job status key prefix
+-- and how many seconds a status is kept
+--
+-- Taking a unique job releases its lock (see jobs/unique.py): from now on a change may queue
+-- another copy, which will read what this one may have missed.
 -- Returns {{1 or 0 for each finished entry: acknowledged?}, {the in-flight entries taken, each
 -- JSON [queue, payload], in queue order}}.
 
 -- include: working_record
 -- include: now
 -- include: job_status
+-- include: unique
 
 local finished = tonumber(ARGV[4])
 local first_queue_name = 5 + finished  -- where the queue names start in ARGV
-local status_prefix, status_seconds = ARGV[#ARGV - 1], ARGV[#ARGV]
+local unique_prefix, status_prefix, status_seconds = ARGV[#ARGV - 2], ARGV[#ARGV - 1], ARGV[#ARGV]
 local now = now_ms('')
 
 local function acknowledge()
@@ -91,7 +96,9 @@ local function take(wanted)
       end
       for j = 1, count do
         taken[#taken + 1] = cjson.encode({queue, payloads[j]})
-        record_start(status_prefix, status_seconds, payloads[j], queue, now)
+        local job = job_with_id(payloads[j])
+        record_start(status_prefix, status_seconds, job, queue, now)
+        release_unique(unique_prefix, job)
       end
     end
     if count < #payloads then break end  -- a job that must run alone ends the batch
