@@ -30,6 +30,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from jobs.arguments import check_arguments
 from jobs.job_class import NotAJobError
 
 DEFAULT_LOCK_SECONDS = 3600.0
@@ -61,6 +62,8 @@ def lock_for(
 
 def lock_name(class_name: str, args: tuple[Any, ...] | list[Any]) -> str:
     """``CLASS:DIGEST``: the class in clear (so ``redis-cli`` shows whose lock it is), and a
-    digest of the arguments as JSON sees them (keys sorted, so ``{"a":1,"b":2}`` is one job)."""
+    digest of the arguments as JSON sees them (keys sorted, so ``{"a":1,"b":2}`` is one job).
+    Arguments JSON cannot carry raise JobArgumentError, naming the argument."""
+    check_arguments(class_name, args)
     canonical = json.dumps(list(args), sort_keys=True, separators=(",", ":"))
     return f"{class_name}:{hashlib.sha1(canonical.encode()).hexdigest()}"

@@ -15,6 +15,7 @@ from jobs.job_class import NotAJobError
 from jobs.store import Store
 from tests.jobs.helpers import WorkerProcess, done, release, started, wait_for
 from tests.jobs.sample_jobs import Record, UniqueHeld
+from tests.jobs.test_worker import _alive
 
 W = "host:100:default"
 RUN_AT = "2026-11-29T12:00:00Z"
@@ -150,6 +151,13 @@ def test_a_unique_for_that_is_not_a_positive_number_is_refused(raw: redis.Redis)
     assert waiting(raw) == [] and lock_keys(raw) == []
 
 
+@pytest.mark.usefixtures("client")
+def test_an_argument_json_cannot_carry_is_refused_by_name(raw: redis.Redis) -> None:
+    with pytest.raises(jobs.JobArgumentError, match=r"argument 2 .* is a set"):
+        jobs.enqueue(Recount, "fine", {1, 2})
+    assert waiting(raw) == [] and lock_keys(raw) == []
+
+
 def test_cancel_and_dequeue_release_the_lock(client: Client, raw: redis.Redis) -> None:
     first = jobs.enqueue(Recount)
     assert first is not None
@@ -208,8 +216,11 @@ def test_a_worker_killed_mid_job_leaves_no_lock_behind(
     jobs.enqueue(UniqueHeld, "k")
     victim = WorkerProcess(redis_url, "--queue", "default")
     wait_for(lambda: started(raw), what="the job to start")
+    child_pid = int(started(raw)[0].split()[1])
     victim.signal(signal.SIGKILL)
     victim.wait()
+    # Its child dies with it (else it could take a release meant for the copies below).
+    wait_for(lambda: not _alive(child_pid), what="the child to die with its worker")
     again = jobs.enqueue(UniqueHeld, "k")
     assert jobs.enqueue(UniqueHeld, "k") == again
     rescuer = WorkerProcess(redis_url, "--queue", "default")
