@@ -158,15 +158,23 @@ def recount_after_commits(ask: Callable[[], object]) -> None:
     changed or deleted an article or a comment. After the commit, not before: a recount that
     ran before the commit would read the old rows, and count them as fresh.
 
-    If ``ask`` fails (Redis is down), the change is saved all the same; the failure is logged
-    and the recurring recount catches up."""
+    If ``ask`` fails (Redis is down), the change is saved all the same; the failure is logged,
+    once until asking works again (seeding commits every 500 rows), and the recurring recount
+    catches up."""
+    failing = False
 
     def ask_if_changed(db: DbSession) -> None:
+        nonlocal failing
         if db.info.pop(CHANGED, False):
             try:
                 ask()
+                failing = False
             except (ConnectionError, RedisNotConfigured, redis.RedisError) as error:
-                log.warning("Could not ask for a word recount (%s); the recurring one will.", error)
+                if not failing:
+                    log.warning(
+                        "Could not ask for a word recount (%s); the recurring one will.", error
+                    )
+                failing = True
 
     event.listen(DbSession, "after_flush", _note_word_changes)
     event.listen(DbSession, "do_orm_execute", _note_statement_changes)
