@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 from blog_app.config import BlogConfig
 from blog_app.db import create_schema, drop_schema, open_session, session_factory
 from blog_app.models import Author
+from blog_app.word_counts import forget_counts
 from blog_app.workshop.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan, seed
 from jobs.dev.cli import workshop as jobs_cli
 
@@ -84,6 +85,7 @@ def reset_site(app: Flask) -> None:
     create_schema(app)
     shutil.rmtree(config.upload_dir, ignore_errors=True)
     shutil.rmtree(config.outbox_dir, ignore_errors=True)
+    forget_counts(app)  # the dashboard's word counts counted the blog just emptied
 
 
 @click.command("grant-admin")

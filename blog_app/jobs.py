@@ -20,11 +20,13 @@ from flask import Flask, current_app, has_app_context
 
 import jobs.hooks
 import jobs.schedule
+from blog_app import word_counts
 from blog_app.config import BlogConfig
 from blog_app.db import app_for_jobs, engine, open_session, session_factory
 from blog_app.models import Article, Comment, CommentStatus, Image, Session
 from blog_app.services.errors import SpamApiBusy, SpamCheckError
 from blog_app.services.spam_check import SpamCheck
+from blog_app.word_counts import SiteCounts, WordCountCache
 
 
 def blog() -> Flask:
@@ -174,3 +176,31 @@ jobs.schedule.every(60, ExpireSessions)
 jobs.schedule.every(3600, RemoveOrphanedUploads)
 # chapter 5 start: steps 3 and 6: write the maintenance jobs, each on its schedule
 # chapter 5 end ---------------------------------------------------------------------------------
+
+
+# chapter 7 -------------------------------------------------------------------------------------
+class RecountWords(jobs.Job):
+    """Counts the words of every article and comment, and keeps the counts for the dashboard.
+
+    Unique: while one copy waits, asking again adds nothing, so a burst of 100 comments
+    queues one recount. The lock goes when a worker takes the copy, so a change made while it
+    counts queues the next one: at most one runs and one waits."""
+
+    queue = "counts"
+    unique = True
+    unique_for = 600  # a lock outlives a lost copy by ten minutes at most
+    retry = 3
+
+    def perform(self) -> None:
+        app = blog()
+        with open_session(app) as db:
+            counts = SiteCounts.count(db)
+        WordCountCache.of(app).write(counts)
+
+
+# Any committed change to an article or a comment asks for a recount, and a recount every ten
+# minutes is the safety net: for a request made while Redis was down, or a lost job.
+word_counts.recount_after_commits(RecountWords.perform_async)
+jobs.schedule.every(600, RecountWords)
+# chapter 7 start: steps 2, 5, 6: the RecountWords job, asked for after changes, on a schedule
+# chapter 7 end ---------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from jobs import unique
 from jobs.delayed_jobs import DelayedJobs, unix_seconds
 from jobs.hooks import EnqueueCall, Hooks, default_hooks
 from jobs.job_class import class_name_of, queue_of
@@ -31,6 +32,7 @@ from jobs.store import CONNECTION_ERRORS, RedisUnavailable, Store, open_store, r
 # Resque splits worker ids ("host:pid:queue1,queue2") on ':' and ','.
 FORBIDDEN_IN_QUEUE_NAMES = frozenset(":,* \t\r\n")
 PAGE = 500
+T = TypeVar("T")
 
 
 class InvalidQueueName(ValueError):
@@ -62,13 +64,33 @@ class Client:
         return self.enqueue_to(queue_of(job_class), job_class, *args)
 
     def enqueue_to(self, queue: str, job_class: type, *args: Any) -> str | None:
-        """Put a job on ``queue``. Arguments must be JSON; nothing is written if not."""
+        """Put a job on ``queue``. Arguments must be JSON; nothing is written if not.
+        A unique job (:mod:`jobs.unique`) whose copy waits already is not pushed again:
+        the id returned is the waiting copy's."""
         check_queue_name(queue)
-        job = encode(class_name_of(job_class), args, self.settings.max_payload_bytes)
+        class_name = class_name_of(job_class)
+        lock = unique.lock_for(job_class, class_name, args)
+        if lock is not None:
+            return self._enqueue_unique(EnqueueCall(job_class, args, queue), lock)
+        job = encode(class_name, args, self.settings.max_payload_bytes)
         if not self.hooks.has_enqueue_hooks(job_class):
             self._push(queue, [job[1]])
             return job[0]
         return self._through_hooks(EnqueueCall(job_class, args, queue), job)
+
+    def _enqueue_unique(self, call: EnqueueCall, lock: unique.UniqueLock) -> str | None:
+        limit = self.settings.max_payload_bytes
+        job_id, payload = encode(class_name_of(call.job_class), call.args, limit, lock.name)
+
+        def push() -> str:
+            return self._reaching_redis(
+                "enqueue",
+                lambda: self.store.queues.push_unique(
+                    call.queue, payload, job_id=job_id, lock=lock.name, lock_ms=lock.milliseconds
+                ),
+            )
+
+        return self.hooks.run_enqueue(call, push)
 
     def enqueue_many(
         self, job_class: type, many_args: Iterable[Sequence[Any]], queue: str | None = None
@@ -80,6 +102,9 @@ class Client:
         class_name, limit = class_name_of(job_class), self.settings.max_payload_bytes
         arg_lists = [argument_list(args) for args in many_args]
         jobs = [encode(class_name, args, limit) for args in arg_lists]
+        if unique.lock_for(job_class, class_name, []) is not None:  # each takes its own lock
+            ids = [self.enqueue_to(queue, job_class, *args) for args in arg_lists]
+            return [job_id for job_id in ids if job_id is not None]
         if not self.hooks.has_enqueue_hooks(job_class):
             self._push(queue, [payload for _, payload in jobs])
             return [job_id for job_id, _ in jobs]
@@ -97,11 +122,17 @@ class Client:
         return self.hooks.run_enqueue(call, push)
 
     def _push(self, queue: str, payloads: list[bytes]) -> None:
+        self._reaching_redis(
+            "enqueue", lambda: self.store.queues.push(queue, payloads, **self._replicas())
+        )
+
+    def _reaching_redis(self, what: str, write: Callable[[], T]) -> T:
+        """``write()``, with Redis out of reach reported as RedisUnavailable naming the URL."""
         try:
-            self.store.queues.push(queue, payloads, **self._replicas())
+            return write()
         except CONNECTION_ERRORS as error:
             raise RedisUnavailable(
-                f"cannot enqueue: Redis at {redact(self.store.url)} is unreachable ({error})"
+                f"cannot {what}: Redis at {redact(self.store.url)} is unreachable ({error})"
             ) from error
 
     def _replicas(self) -> dict[str, int]:
@@ -127,12 +158,10 @@ class Client:
         job_id, payload = encode(class_name_of(job_class), args, self.settings.max_payload_bytes)
 
         def schedule() -> str:
-            try:
-                self.store.delayed.schedule(queue, payload, **when, **self._replicas())
-            except CONNECTION_ERRORS as error:
-                raise RedisUnavailable(
-                    f"cannot schedule: Redis at {redact(self.store.url)} is unreachable ({error})"
-                ) from error
+            self._reaching_redis(
+                "schedule",
+                lambda: self.store.delayed.schedule(queue, payload, **when, **self._replicas()),
+            )
             return job_id
 
         return self.hooks.run_enqueue(EnqueueCall(job_class, args, queue), schedule)
@@ -161,7 +190,18 @@ class Client:
         wanted = list(args)
         removed = 0
         for data in self._waiting_where(queue, lambda data: _matches(data, class_name, wanted)):
-            removed += self.store.queues.remove_payload(queue, data)
+            removed += self._take_off(queue, data)
+        return removed
+
+    def _take_off(self, queue: str, data: bytes) -> int:
+        """Remove one waiting payload; a unique job's lock goes with it, so that the job can
+        be enqueued again at once."""
+        removed = self.store.queues.remove_payload(queue, data)
+        if removed:
+            body = _readable(data)
+            lock, job_id = body.get("unique"), body.get("id")
+            if isinstance(lock, str) and isinstance(job_id, str):
+                self.store.queues.release_unique(lock, job_id)
         return removed
 
     def cancel(self, job_id: str) -> None:
@@ -170,7 +210,7 @@ class Client:
         nowhere: a worker took it (it runs, or has run), or there is no such job."""
         for queue in self.queues():
             for data in self._with_id(queue, job_id):
-                if self.store.queues.remove_payload(queue, data):
+                if self._take_off(queue, data):
                     return
         for waiting in (self.delayed(), self.retrying()):
             try:

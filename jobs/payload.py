@@ -11,6 +11,8 @@ automatic retry also carries :data:`RETRY_FIELDS`, as Sidekiq's do::
 ``retry_count``: retries so far (this run is number ``retry_count + 1``); ``error``: the last
 one, cut to :data:`ERROR_KEPT` characters; ``failed_at``: when (Unix time, seconds). A job
 retried by hand from the failed list drops them (:func:`without_retry`): it starts afresh.
+A unique job's payload (:mod:`jobs.unique`) also carries ``unique``, the name of its lock; no
+other does.
 
 Anyone who can write to Redis can push a payload, so a worker reads each one as hostile: a
 payload bigger than ``JOBS_MAX_PAYLOAD_BYTES``, or one that is not JSON, or nests deeper than
@@ -53,11 +55,17 @@ def new_job_id() -> str:
     return os.urandom(12).hex()
 
 
-def encode(class_name: str, args: tuple[Any, ...] | list[Any], max_bytes: int) -> tuple[str, bytes]:
-    """Check the arguments and build a payload. Returns the new job's id and the payload."""
+def encode(
+    class_name: str, args: tuple[Any, ...] | list[Any], max_bytes: int, unique: str | None = None
+) -> tuple[str, bytes]:
+    """Check the arguments and build a payload. Returns the new job's id and the payload.
+    ``unique``: the lock name of a unique job (:mod:`jobs.unique`), carried in the payload so
+    that the worker who takes the job releases that lock."""
     check_arguments(class_name, args)
     job_id = new_job_id()
     body = {"class": class_name, "args": list(args), "id": job_id, "enqueued_at": time.time()}
+    if unique is not None:
+        body["unique"] = unique
     data = _ENCODER.encode(body).encode()
     if len(data) > max_bytes:
         raise PayloadTooLarge(

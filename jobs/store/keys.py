@@ -64,6 +64,10 @@ Our own additions, all under ``ns:jobs:`` so it is plain which keys are not Resq
                                        ``retry_at``, ``updated_at`` (Unix ms), ``error``;
                                        written by the scripts that take and settle jobs,
                                        expires a day after its last change
+``ns:jobs:unique:CLASS:DIGEST`` string the id of the one waiting copy of a unique job (class
+                                       and a sha1 of its arguments, see ``jobs/unique.py``);
+                                       deleted when a worker takes that copy, and expires after
+                                       the class's ``unique_for`` (an hour by default) anyway
 ``ns:jobs:scheduled``          zset    delayed jobs (``enqueue_at``/``enqueue_in``): each member is
                                        JSON ``[queue, payload]`` like an in-flight entry, scored by
                                        when it is due, in Redis time (ms)
@@ -173,6 +177,15 @@ class Keys:
 
     def status(self, job_id: str) -> str:
         return self.status_prefix + job_id
+
+    @property
+    def unique_prefix(self) -> str:
+        """What a unique job's lock key starts with: ``fetch.lua`` adds the lock name that
+        the job's payload carries (``CLASS:DIGEST``)."""
+        return self._key("jobs", "unique", "")
+
+    def unique_lock(self, name: str) -> str:
+        return self.unique_prefix + name
 
     def history(self, stat: str, minute: int) -> str:
         """The count of ``stat`` (processed or failed) in one minute (Unix time // 60)."""

@@ -69,6 +69,27 @@ class QueueStore:
             )
         return length
 
+    def push_unique(
+        self, queue: str, payload: bytes, *, job_id: str, lock: str, lock_ms: int
+    ) -> str:
+        """Append a unique job to ``queue`` unless a copy holds its ``lock`` (see
+        :mod:`jobs.unique`); returns the id of the copy that waits, this one or the earlier."""
+        return self._scripts.enqueue_unique(
+            queues=self._keys.queues,
+            queue_list=self._keys.queue(queue),
+            lock=self._keys.unique_lock(lock),
+            queue=queue,
+            channel=self._keys.wakeup_channel(queue),
+            payload=payload,
+            job_id=job_id,
+            lock_ms=lock_ms,
+        )
+
+    def release_unique(self, lock: str, job_id: str) -> bool:
+        """Release a unique job's lock if the copy ``job_id`` holds it (that copy was taken
+        off its queue by hand)."""
+        return self._scripts.release_unique(lock=self._keys.unique_lock(lock), job_id=job_id)
+
     def names(self) -> list[str]:
         return sorted(
             as_text(name) for name in as_bytes_set(self._client.smembers(self._keys.queues))

@@ -112,6 +112,8 @@ class Scripts:
         self._keys = keys
         self._status = [keys.status_prefix, status_seconds]
         self._enqueue = LuaScript(client, "enqueue")
+        self._enqueue_unique = LuaScript(client, "enqueue_unique")
+        self._release_unique = LuaScript(client, "release_unique")
         self._fetch = LuaScript(client, "fetch")
         self._give_back = LuaScript(client, "give_back")
         self._fail = LuaScript(client, "fail")
@@ -159,6 +161,28 @@ class Scripts:
             )
         return reply
 
+    def enqueue_unique(
+        self,
+        *,
+        queues: str,
+        queue_list: str,
+        lock: str,
+        queue: str,
+        channel: str,
+        payload: bytes,
+        job_id: str,
+        lock_ms: int,
+    ) -> str:
+        """Push a unique job unless a copy waits; returns the id of the copy that waits."""
+        waiting = self._enqueue_unique(
+            keys=[queues, queue_list, lock], args=[queue, channel, payload, job_id, lock_ms]
+        )
+        return _text(waiting)
+
+    def release_unique(self, *, lock: str, job_id: str) -> bool:
+        """Delete the lock if ``job_id`` holds it; True if it did."""
+        return bool(self._release_unique(keys=[lock], args=[job_id]))
+
     def fetch(
         self,
         worker_keys: list[str],
@@ -190,6 +214,7 @@ class Scripts:
                 *(buckets or times),
                 *queues,
                 *metrics,
+                self._keys.unique_prefix,
                 *self._status,
             ],
         )

@@ -14,8 +14,10 @@ from typing import Any
 import PIL.Image
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.orm import Session as DbSession
 from werkzeug.test import TestResponse
 
+from blog_app.models import Article, Author, Comment
 from blog_app.outside.outbox import Outbox
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -113,3 +115,14 @@ def deleted_per_transaction(engine: Engine, table: str) -> list[int]:
         before[0] = now
 
     return committed
+
+
+def published_draft_and_comment(db: DbSession, author: Author) -> Article:
+    """A published article (4 words), a draft (2 words) and a pending comment (3 words) on the
+    published one, committed; returns the published article."""
+    article = Article(author=author, title="t", body="one two three four")
+    article.publish()
+    db.add_all([article, Article(author=author, title="d", body="five six")])
+    db.add(Comment(article=article, author_name="A", body="seven eight nine"))
+    db.commit()
+    return article

@@ -185,3 +185,9 @@ class WithoutRedis:
             time.sleep(0.01)
         with (folder / "finished").open("a") as finished:
             finished.write(f"{os.getpid()}\n")
+
+
+class UniqueHeld(Held):
+    """A ``Held`` job that is unique: at most one copy with the same token waits at a time."""
+
+    unique = True

@@ -96,6 +96,7 @@ def test_every_key_in_the_docstring_map_is_built_and_nothing_else() -> None:
         keys.status("JOB_ID"),
         keys.metrics("MINUTE"),  # type: ignore[arg-type]
         keys.metrics_totals,
+        keys.unique_lock("CLASS:DIGEST"),
     }
 
     assert documented == built

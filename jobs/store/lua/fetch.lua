@@ -28,8 +28,11 @@
 -- ARGV[5...] the in-flight entries of the jobs just finished, then as many run times (in
 -- microseconds) and as many run-time buckets, then the queue names, in the same order as
 -- KEYS[9...], then when this minute's metrics expire (Unix seconds; '' records no metrics) and
--- how many classes a metrics hash takes, then the job status key prefix and how many seconds
--- a status is kept
+-- how many classes a metrics hash takes, then the unique locks' key prefix, then the job status
+-- key prefix and how many seconds a status is kept
+--
+-- Taking a unique job releases its lock (see jobs/unique.py): from now on a change may queue
+-- another copy, which will read what this one may have missed.
 -- Returns {{1 or 0 for each finished entry: acknowledged?}, {the in-flight entries taken, each
 -- JSON [queue, payload], in queue order}}.
 
@@ -37,11 +40,12 @@
 -- include: now
 -- include: job_status
 -- include: metrics
+-- include: unique
 
 local finished = tonumber(ARGV[4])
 local first_queue_name = 5 + 3 * finished  -- where the queue names start in ARGV
-local status_prefix, status_seconds = ARGV[#ARGV - 1], ARGV[#ARGV]
-local metrics_until, metrics_most = ARGV[#ARGV - 3], tonumber(ARGV[#ARGV - 2])
+local unique_prefix, status_prefix, status_seconds = ARGV[#ARGV - 2], ARGV[#ARGV - 1], ARGV[#ARGV]
+local metrics_until, metrics_most = ARGV[#ARGV - 4], tonumber(ARGV[#ARGV - 3])
 local now = now_ms('')
 
 local function acknowledge()
@@ -102,7 +106,9 @@ local function take(wanted)
       end
       for j = 1, count do
         taken[#taken + 1] = cjson.encode({queue, payloads[j]})
-        record_start(status_prefix, status_seconds, payloads[j], queue, now)
+        local job = job_with_id(payloads[j])
+        record_start(status_prefix, status_seconds, job, queue, now)
+        release_unique(unique_prefix, job)
       end
     end
     if count < #payloads then break end  -- a job that must run alone ends the batch

@@ -30,10 +30,9 @@ local function job_of_entry(entry)
   return nil
 end
 
--- record_start(prefix, seconds, payload, queue, now_ms): a worker has taken the job. Times are
--- Unix milliseconds, like every other time in a status.
-local function record_start(prefix, seconds, payload, queue, now_ms)
-  local job = job_with_id(payload)
+-- record_start(prefix, seconds, job, queue, now_ms): a worker has taken the job (job: from
+-- job_with_id). Times are Unix milliseconds, like every other time in a status.
+local function record_start(prefix, seconds, job, queue, now_ms)
   if job == nil then return end
   local enqueued = job['enqueued_at']
   local enqueued_ms = type(enqueued) == 'number' and math.floor(enqueued * 1000) or ''
