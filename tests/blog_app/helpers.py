@@ -14,8 +14,10 @@ from typing import Any
 import PIL.Image
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.orm import Session as DbSession
 from werkzeug.test import TestResponse
 
+from blog_app.models import Article, Author
 from blog_app.outside.outbox import Outbox
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -51,6 +53,15 @@ class Browser:
         response = self.get(url)
         assert response.status_code == 200, response.status
         return response.get_data(as_text=True)
+
+
+def published_article(db: DbSession, author: Author) -> Article:
+    """A published article by ``author``, committed."""
+    article = Article(author=author, title="On queues", body="Workers take jobs.")
+    article.publish()
+    db.add(article)
+    db.commit()
+    return article
 
 
 def image_bytes(width: int = 64, height: int = 48, fmt: str = "PNG") -> bytes:
