@@ -27,6 +27,7 @@ from flask import current_app, has_app_context
 import jobs.hooks
 from blog_app.config import BlogConfig
 from jobs.hooks import EnqueueCall, JobCall
+from jobs.registry import WorkerId
 
 
 class Crash(RuntimeError):
@@ -74,9 +75,9 @@ def _first_crash(job_id: str | None) -> bool:
 
 
 def _kill_the_worker(worker_id: str) -> None:
-    # A worker id is "host:pid:queues" ("host:pid-thread:queues" in thread mode); in fork
-    # mode this code runs in the job's child, so the worker is another process.
-    pid = int(worker_id.split(":")[1].split("-")[0])
+    # In fork mode this code runs in the job's child, and the worker is its parent: kill both.
+    parsed = WorkerId.parse(worker_id)
+    pid = parsed.pid if parsed is not None else os.getpid()
     print(f"BLOG_CRASH_AFTER_JOB: killing worker {pid} before it acknowledges", flush=True)
     os.kill(pid, signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)
