@@ -29,7 +29,7 @@ from blog_app.db import create_schema, engine, open_session
 from blog_app.lab import lab_dir
 from blog_app.models import Article, Author
 from blog_app.outside.smtp_sink import SmtpSink
-from jobs.client import Client, set_default_client
+from jobs.client import Client, current_default_client, set_default_client
 from jobs.local_redis import PrivateRedis
 from jobs.settings import Settings
 from jobs.store import Store
@@ -92,6 +92,7 @@ def count_mail(workdir: Path) -> tuple[int, bool]:
             outbox_dir=workdir / "outbox", smtp_port=sink.port, redis_url=server.url,
             spam_api_url="http://127.0.0.1:9", testing=True,
         )  # fmt: skip
+        previous = current_default_client()
         set_default_client(Client(Store(server.url), Settings(redis_url=server.url)))
         try:
             app = create_app(config)
@@ -102,7 +103,7 @@ def count_mail(workdir: Path) -> tuple[int, bool]:
                 crash_once_and_rerun(config, raw)
             engine(app).dispose()
         finally:
-            set_default_client(None)
+            set_default_client(previous)
         killed = any(lab_dir(config).glob("crashed-*"))
         return len(sink.outbox.names()), killed
 

@@ -15,6 +15,7 @@ import pytest
 import redis
 from flask import Flask
 from sqlalchemy import event, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 import jobs
@@ -118,6 +119,18 @@ def test_one_mail_per_comment_even_when_the_job_runs_twice(
     _run(app)
     assert len(smtp_sink.outbox.names()) == 1
     assert db.scalars(select(Notification.sent_at)).one() is not None
+
+
+def test_a_comment_owes_its_author_one_mail_whoever_writes_the_row(
+    web: Browser, db: DbSession, author: Author
+) -> None:
+    _comment(web, published_article(db, author))
+    comment = db.scalars(select(Comment)).one()
+    db.add(Notification.for_comment(comment))
+    with pytest.raises(IntegrityError):  # the key is unique: the database refuses a second
+        db.commit()
+    db.rollback()
+    assert db.scalars(select(func.count()).select_from(Notification)).one() == 1
 
 
 def test_two_runs_at_the_same_moment_claim_the_notification_once(
