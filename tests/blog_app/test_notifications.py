@@ -148,7 +148,7 @@ def test_two_runs_at_the_same_moment_claim_the_notification_once(
     assert Notification.claim(db, row, lease) is False  # sent: nobody sends it again
 
 
-def test_a_worker_killed_before_the_ack_sends_no_second_mail(app: Flask, tmp_path: Path) -> None:
+def test_a_worker_killed_before_the_ack_sends_no_second_mail(tmp_path: Path) -> None:
     """Two real workers; the first run of NotifyAuthor is killed (SIGKILL) after its work and
     before its ack, and the other worker runs it again."""
     mails, killed = count_mail(tmp_path / "crash")
