@@ -36,6 +36,11 @@ class OutboxMessage:
     body: str
     message_id: str = ""
 
+    def received_at(self, shown: str = "%Y-%m-%d %H:%M:%S") -> str:
+        """When the sink stored it (UTC, to the second), from the file name it chose then."""
+        nanoseconds = int(self.name.split("-")[0])
+        return time.strftime(shown, time.gmtime(nanoseconds / 1e9))
+
     @property
     def identity(self) -> tuple[str, ...]:
         """What makes two received messages the same mail."""

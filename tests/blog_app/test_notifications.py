@@ -299,5 +299,6 @@ def test_the_outbox_page_shows_duplicates_plainly(
     page = web.text("/outbox/")
     assert "1 duplicate:" in page and page.count("2 times: duplicate") == 2
     assert page.count("<td>once</td>") == 1  # the unrelated mail
+    assert all(m.received_at("%H:%M:%S") in page for m in smtp_sink.outbox.messages())
     [name] = [m.name for m in smtp_sink.outbox.messages() if m.subject != "Unrelated"][:1]
     assert "received 2 times" in web.text(f"/outbox/{name}")
