@@ -38,6 +38,11 @@ class BlogConfig:
     smtp_port: int = 8026
     smtp_timeout: float = 5.0
     mail_from: str = "blog@localhost"
+    # Chapter 6: the sweep mails again what nobody tried to send for this long (seconds).
+    mail_sweep_after: float = 600.0
+    # Chapter 6's switches for breaking things on purpose (blog_app.workshop.lab): a job class name.
+    crash_after_job: str = ""  # kill the worker after this job's perform, before the ack
+    crash_before_enqueue: str = ""  # the request dies between its commit and this enqueue
     # The fake delay: seconds that publishing an article takes (PUBLISH_DELAY).
     # chapter 1 -----------------------------------------------------------------------------
     publish_delay: float = 2.0
@@ -91,6 +96,9 @@ _ENVIRONMENT: list[tuple[str, str, Any]] = [
     ("spam_api_timeout", "SPAM_API_TIMEOUT", float),
     ("smtp_host", "SMTP_HOST", str),
     ("smtp_port", "SMTP_PORT", int),
+    ("mail_sweep_after", "MAIL_SWEEP_AFTER", float),
+    ("crash_after_job", "BLOG_CRASH_AFTER_JOB", str),
+    ("crash_before_enqueue", "BLOG_CRASH_BEFORE_ENQUEUE", str),
     ("publish_delay", "PUBLISH_DELAY", float),
     ("session_lifetime", "SESSION_LIFETIME", float),
     ("redis_url", "REDIS_URL", str),

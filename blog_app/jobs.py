@@ -18,13 +18,15 @@ from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 
+import blog_app.workshop.lab  # noqa: F401  (chapter 6's switches for breaking things on purpose)
 import jobs.hooks
 import jobs.schedule
 from blog_app import word_counts
 from blog_app.config import BlogConfig
 from blog_app.db import app_for_jobs, engine, open_session, session_factory
-from blog_app.models import Article, Comment, CommentStatus, Image, Session
-from blog_app.services.errors import SpamApiBusy, SpamCheckError
+from blog_app.models import Article, Comment, CommentStatus, Image, Notification, Session
+from blog_app.services.errors import MailError, SpamApiBusy, SpamCheckError
+from blog_app.services.mailer import Mailer
 from blog_app.services.spam_check import SpamCheck
 from blog_app.word_counts import SiteCounts, WordCountCache
 
@@ -176,6 +178,64 @@ jobs.schedule.every(60, ExpireSessions)
 jobs.schedule.every(3600, RemoveOrphanedUploads)
 # chapter 5 start: steps 3 and 6: write the maintenance jobs, each on its schedule
 # chapter 5 end ---------------------------------------------------------------------------------
+
+
+# chapter 6 -------------------------------------------------------------------------------------
+MAIL_LEASE = timedelta(minutes=1)  # longer than any attempt takes (the SMTP timeout is 5 s)
+
+
+class NotifyAuthor(jobs.Job):
+    """Mails the article's author about a comment, once, through its notification row.
+
+    Claim the row, send, then record it sent: a second run of the same job (at-least-once
+    delivery) finds it sent, or claimed by a run still sending, and does nothing. The SMTP
+    server failing is retried with growing pauses; nothing is lost if it stays down longer,
+    as the sweep sends the row again later."""
+
+    queue = "mail"
+    retry = 8  # nine tries in all, over about four minutes
+    retry_on = (MailError,)
+    retry_in = staticmethod(lambda count, _error: 2**count)  # 1, 2, 4 ... 128 s
+
+    def perform(self, comment_id: int) -> None:
+        app = blog()
+        mailer = Mailer.from_config(app.config["BLOG"])
+        with open_session(app) as db:
+            notification = Notification.find(db, comment_id)
+            if notification is None or not Notification.claim(db, notification.id, MAIL_LEASE):
+                return  # sent already, or being sent by another run
+            row, message = notification.id, notification.message(mailer.sender)
+        # The claim is committed: from here on, every other run sees it.
+        try:
+            mailer.deliver(message)
+        except MailError:
+            with open_session(app) as db:
+                Notification.release(db, row)  # so that the retry may claim it
+            raise
+        with open_session(app) as db:
+            Notification.mark_sent(db, row)
+
+
+class SweepNotifications:
+    """Enqueues NotifyAuthor again for every mail still unsent a while after anybody last
+    tried: those whose enqueue failed (Redis down, the request died after its commit) and
+    those whose retries ran out."""
+
+    queue = "mail"
+
+    @staticmethod
+    def perform() -> None:
+        app = blog()
+        quiet_for = timedelta(seconds=app.config["BLOG"].mail_sweep_after)
+        with open_session(app) as db:
+            comment_ids = Notification.unsent(db, quiet_for)
+        for comment_id in comment_ids:
+            NotifyAuthor.perform_async(comment_id)
+
+
+jobs.schedule.every(60, SweepNotifications)
+# chapter 6 start: steps 2, 5, 6 and 7: write the NotifyAuthor job, then the sweep on its schedule
+# chapter 6 end ---------------------------------------------------------------------------------
 
 
 # chapter 7 -------------------------------------------------------------------------------------

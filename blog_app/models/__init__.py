@@ -6,6 +6,7 @@ from blog_app.models.author import Author
 from blog_app.models.base import Base
 from blog_app.models.comment import Comment, CommentStatus
 from blog_app.models.image import BrokenImage, Image
+from blog_app.models.notification import Notification
 from blog_app.models.session import Session
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "Comment",
     "CommentStatus",
     "Image",
+    "Notification",
     "Session",
 ]

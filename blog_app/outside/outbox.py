@@ -3,6 +3,10 @@
 The SMTP sink (:mod:`.smtp_sink`) writes it; the tests and the blog's ``/outbox`` page read
 it. Each file is written under a temporary name and renamed, so a reader never sees half a
 message.
+
+The same mail received twice is easy to miss in a list, so :func:`count_copies` says how many
+times each was received: the same ``Message-ID``, or, for mail without one, the same
+recipient, subject and text (chapter 6 shows such duplicates, then removes them).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import re
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -29,6 +34,19 @@ class OutboxMessage:
     to: str
     subject: str
     body: str
+    message_id: str = ""
+
+    def received_at(self, shown: str = "%Y-%m-%d %H:%M:%S") -> str:
+        """When the sink stored it (UTC, to the second), from the file name it chose then."""
+        nanoseconds = int(self.name.split("-")[0])
+        return time.strftime(shown, time.gmtime(nanoseconds / 1e9))
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        """What makes two received messages the same mail."""
+        if self.message_id:
+            return ("message-id", self.message_id)
+        return ("content", self.to, self.subject, self.body)
 
     def is_addressed_to(self, address: str) -> bool:
         wanted = address.strip().lower()
@@ -72,5 +90,11 @@ class Outbox:
         part = message.get_body(preferencelist=("plain",))
         body = part.get_content() if part is not None else ""
         return OutboxMessage(
-            name, str(message["From"]), str(message["To"]), str(message["Subject"]), body
-        )
+            name, str(message["From"]), str(message["To"]), str(message["Subject"]), body,
+            str(message["Message-ID"] or ""),
+        )  # fmt: skip
+
+
+def count_copies(messages: list[OutboxMessage]) -> dict[tuple[str, ...], int]:
+    """How many times each mail in ``messages`` was received, by :attr:`identity`."""
+    return dict(Counter(message.identity for message in messages))

@@ -29,6 +29,11 @@ class Mailer:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 smtp.send_message(message)
+        except smtplib.SMTPServerDisconnected as error:
+            # smtplib reports a server that stopped answering mid-conversation this way.
+            raise MailError(
+                f"the SMTP server at {self.address} did not answer in time, or hung up: {error}"
+            ) from error
         except smtplib.SMTPException as error:
             raise MailError(
                 f"the SMTP server at {self.address} refused the mail: {error}"

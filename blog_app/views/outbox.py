@@ -1,7 +1,8 @@
 """The development outbox: the mail the SMTP sink received, for authors to read in the browser.
 
 An author sees the mail addressed to them (their comment notifications); an admin sees every
-mail. Another author's message answers 404, as if it did not exist.
+mail. Another author's message answers 404, as if it did not exist. A mail received more than
+once is marked as a duplicate, with how many times it came (chapter 6).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from flask import Blueprint, abort, current_app, g
 from flask import render_template as render
 
 from blog_app.config import BlogConfig
-from blog_app.outside.outbox import Outbox, OutboxMessage
+from blog_app.outside.outbox import Outbox, OutboxMessage, count_copies
 from blog_app.views.auth import require_author
 
 blueprint = Blueprint("outbox", __name__, url_prefix="/outbox")
@@ -29,7 +30,9 @@ def _may_read(message: OutboxMessage) -> bool:
 @blueprint.get("/")
 def index() -> str:
     messages = [message for message in _outbox().messages() if _may_read(message)]
-    return render("outbox/index.html", messages=messages)
+    copies = count_copies(messages)
+    duplicates = sum(count - 1 for count in copies.values())
+    return render("outbox/index.html", messages=messages, copies=copies, duplicates=duplicates)
 
 
 @blueprint.get("/<name>")
@@ -37,4 +40,5 @@ def show(name: str) -> str:
     message = _outbox().find(name)
     if message is None or not _may_read(message):
         abort(404)
-    return render("outbox/show.html", message=message)
+    copies = count_copies([m for m in _outbox().messages() if _may_read(m)])
+    return render("outbox/show.html", message=message, copies=copies.get(message.identity, 1))

@@ -1,7 +1,8 @@
 """Measure the slow actions' response times, the numbers the chapters set out to improve.
 
     python -m blog_app.workshop.measure [--articles 10000] [--comments 50000] [--delay 2]
-                               [--expired-sessions 10000] [--only publish,upload]
+                               [--expired-sessions 10000] [--smtp-delay 0.2]
+                               [--only publish,upload]
 
 Each action runs through the Flask test client against a fresh SQLite database, with the API
 stand-in (default latency), the SMTP sink and a private Redis as real servers on loopback.
@@ -16,8 +17,9 @@ import io
 import random
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,7 +50,7 @@ from jobs.store import Store
 from jobs.testing import drain
 
 # The actions, by the name --only takes.
-ACTIONS = ("login", "publish", "upload", "comment", "dashboard")
+ACTIONS = ("login", "publish", "upload", "comment", "mail", "dashboard")
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Plan:
     delay: float
     expired_sessions: int
     only: tuple[str, ...] = ACTIONS
+    smtp_delay: float = 0.2  # "mail": the SMTP sink answers as slowly as a real server
 
 
 @dataclass(frozen=True)
@@ -127,12 +130,12 @@ def measure(workdir: Path, plan: Plan) -> dict[str, Timing]:
         try:
             app = _build(workdir, api, sink, redis_server.url, plan)
             _run_jobs(app)  # what seeding queued (chapter 7's recount), so that none is timed
-            return _measure_actions(app, plan)
+            return _measure_actions(app, plan, sink)
         finally:
             set_default_client(None)
 
 
-def _measure_actions(app: Flask, plan: Plan) -> dict[str, Timing]:
+def _measure_actions(app: Flask, plan: Plan, sink: SmtpSink) -> dict[str, Timing]:
     client = app.test_client()
     with open_session(app) as db:
         draft_id = db.scalars(select(Article.id).where(Article.published_at.is_(None))).one()
@@ -148,6 +151,10 @@ def _measure_actions(app: Flask, plan: Plan) -> dict[str, Timing]:
             "post a comment (spam API + email)",
             lambda: client.post("/articles/1/comments", data=comment).status_code,
         ),
+        "mail": (
+            f"post a comment, the email part (SMTP in {plan.smtp_delay:g} s)",
+            lambda: client.post("/articles/1/comments", data=comment).status_code,
+        ),
         "dashboard": (
             f"dashboard ({plan.articles:,} articles, {plan.comments:,} comments)",
             lambda: client.get("/dashboard").status_code,
@@ -155,9 +162,21 @@ def _measure_actions(app: Flask, plan: Plan) -> dict[str, Timing]:
     }
     if "login" not in plan.only:  # the other actions need the session it starts
         _login(client)
-    return {
-        label: _timed(app, action) for name, (label, action) in actions.items() if name in plan.only
-    }
+    results = {}
+    for name, (label, action) in actions.items():
+        if name in plan.only:
+            with _smtp_answering_in(sink, plan.smtp_delay if name == "mail" else 0.0):
+                results[label] = _timed(app, action)
+    return results
+
+
+@contextmanager
+def _smtp_answering_in(sink: SmtpSink, seconds: float) -> Iterator[None]:
+    sink.configure(delay=seconds)
+    try:
+        yield
+    finally:
+        sink.configure(delay=0.0)
 
 
 def _upload(client: FlaskClient) -> int:
@@ -173,12 +192,14 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=50_000)
     parser.add_argument("--delay", type=float, default=2.0)
     parser.add_argument("--expired-sessions", type=int, default=10_000)
+    parser.add_argument("--smtp-delay", type=float, default=0.2, help="for 'mail': seconds")
     parser.add_argument("--only", default=",".join(ACTIONS), help=f"some of {ACTIONS}")
     options = parser.parse_args()
     only = tuple(name.strip() for name in options.only.split(",") if name.strip())
     if unknown := set(only) - set(ACTIONS):
         parser.error(f"unknown actions {sorted(unknown)}; choose from {', '.join(ACTIONS)}")
     plan = Plan(options.articles, options.comments, options.delay, options.expired_sessions, only)
+    plan = replace(plan, smtp_delay=options.smtp_delay)
     with tempfile.TemporaryDirectory() as workdir:
         results = measure(Path(workdir), plan)
     click.echo(f"{'action':<48} {'request':>9} {'its jobs':>10}")

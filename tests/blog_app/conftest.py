@@ -55,6 +55,9 @@ def smtp_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
 def outside(spam_api: ApiStandin, smtp_sink: SmtpSink) -> Iterator[tuple[ApiStandin, SmtpSink]]:
     """Both stand-ins, well-behaved and with an empty outbox, for one test."""
     spam_api.configure(latency=0.0, failure_rate=0.0, hang=30.0, next=(), retry_after=1.0)
+    smtp_sink.configure(refuse=False, delay=0.0)
+    if not smtp_sink.running:  # a test that stopped it failed before starting it again
+        smtp_sink.start()
     shutil.rmtree(smtp_sink.outbox.directory, ignore_errors=True)
     yield spam_api, smtp_sink
 

@@ -55,6 +55,15 @@ class Browser:
         return response.get_data(as_text=True)
 
 
+def published_article(db: DbSession, author: Author) -> Article:
+    """A published article by ``author``, committed."""
+    article = Article(author=author, title="On queues", body="Workers take jobs.")
+    article.publish()
+    db.add(article)
+    db.commit()
+    return article
+
+
 def image_bytes(width: int = 64, height: int = 48, fmt: str = "PNG") -> bytes:
     out = io.BytesIO()
     PIL.Image.new("RGB", (width, height), (200, 80, 40)).save(out, fmt)

@@ -161,3 +161,38 @@ def test_a_429_is_a_busy_api_with_the_seconds_its_retry_after_asks_for(api: ApiS
     with pytest.raises(SpamApiBusy, match="come back in 42 s") as raised:
         _check(api).score("hello")
     assert raised.value.retry_after == 42.0
+
+
+@pytest.fixture
+def sink(outside: tuple[ApiStandin, SmtpSink]) -> SmtpSink:
+    """The SMTP sink, well-behaved and with an empty outbox."""
+    return outside[1]
+
+
+def test_the_sink_can_refuse_mail_then_take_it_again(sink: SmtpSink) -> None:
+    mailer = Mailer("127.0.0.1", sink.port, 5.0, "blog@localhost")
+    sink.configure(refuse=True)
+    with pytest.raises(MailError, match="451"):
+        mailer.deliver(_message())
+    assert sink.outbox.names() == []
+    sink.configure(refuse=False)
+    mailer.deliver(_message())
+    assert len(sink.outbox.names()) == 1
+
+
+def test_a_sink_slower_than_the_mailers_timeout_is_a_mail_error(sink: SmtpSink) -> None:
+    sink.configure(delay=3.0)
+    with pytest.raises(MailError, match="did not answer in time"):
+        Mailer("127.0.0.1", sink.port, 0.5, "blog@localhost").deliver(_message())
+
+
+def test_the_sink_stops_and_starts_again_on_the_same_port(sink: SmtpSink) -> None:
+    mailer = Mailer("127.0.0.1", sink.port, 5.0, "blog@localhost")
+    sink.stop()
+    try:
+        with pytest.raises(MailError, match="could not reach"):
+            mailer.deliver(_message())
+    finally:
+        sink.start()
+    mailer.deliver(_message())
+    assert len(sink.outbox.names()) == 1

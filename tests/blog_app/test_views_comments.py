@@ -1,6 +1,6 @@
-"""Posting a comment: saved and mailed to the author through the SMTP sink inside the request,
-then scored by the spam API stand-in in a CheckSpam job (chapter 4); and what happens when the
-outside world fails."""
+"""Posting a comment: saved, scored by the spam API stand-in in a CheckSpam job (chapter 4) and
+mailed to the author through the SMTP sink in a NotifyAuthor job (chapter 6); and what happens
+when the outside world fails. The mail's own guarantees are in test_notifications.py."""
 
 from __future__ import annotations
 
@@ -17,15 +17,11 @@ from blog_app.outside.api_standin import ApiStandin
 from blog_app.outside.smtp_sink import SmtpSink
 from jobs.dev.local_redis import free_port
 from jobs.testing import drain
-from tests.blog_app.helpers import Browser
+from tests.blog_app.helpers import Browser, published_article
 
 
 def _article(db: DbSession, author: Author) -> Article:
-    article = Article(author=author, title="On queues", body="Workers take jobs.")
-    article.publish()
-    db.add(article)
-    db.commit()
-    return article
+    return published_article(db, author)
 
 
 def _comment(web: Browser, article: Article, body: str, name: str = "Grace") -> str:
@@ -42,7 +38,13 @@ def _check_spam(app: Flask, db: DbSession) -> None:
     db.expire_all()
 
 
-def test_a_comment_waits_for_its_check_is_mailed_then_published(
+def _send_mail(app: Flask) -> None:
+    """Run the NotifyAuthor jobs waiting, as a worker would."""
+    with app.app_context():
+        drain(["mail"], ["blog_app.jobs"])
+
+
+def test_a_comment_waits_for_its_check_then_is_published_and_mailed(
     app: Flask, web: Browser, db: DbSession, author: Author, smtp_sink: SmtpSink, raw: redis.Redis
 ) -> None:
     article = _article(db, author)
@@ -55,9 +57,11 @@ def test_a_comment_waits_for_its_check_is_mailed_then_published(
     _check_spam(app, db)
     assert comment.status is CommentStatus.PUBLISHED and comment.spam_score is not None
     assert "A clear explanation" in web.text(f"/articles/{article.id}")
+    assert smtp_sink.outbox.messages() == [], "the request mailed the author itself"
+    _send_mail(app)
     [mail] = smtp_sink.outbox.messages()
     assert mail.to == author.email and "On queues" in mail.subject
-    assert "A clear explanation" in mail.body
+    assert "A clear explanation" in mail.body and "Status: published." in mail.body
 
 
 def test_spam_is_held_and_hidden_from_visitors_but_not_from_the_author(
@@ -85,8 +89,9 @@ def test_when_the_api_fails_the_comment_stays_pending_its_check_retries_and_the_
     spam_api.configure(failure_rate=1.0, failures=("error",))
     page = _comment(web, _article(db, author), "Hello")
     assert "waits to be checked" in page and "something outside failed" not in page
-    assert len(smtp_sink.outbox.names()) == 1
     _check_spam(app, db)
+    _send_mail(app)
+    assert len(smtp_sink.outbox.names()) == 1
     assert db.scalars(select(Comment)).one().status is CommentStatus.PENDING
     [member] = raw.zrange("resque:jobs:retries", 0, -1)
     queue, payload = json.loads(member)  # a retry waits as [queue, payload]
@@ -94,14 +99,20 @@ def test_when_the_api_fails_the_comment_stays_pending_its_check_retries_and_the_
     assert (queue, retry["retry_count"]) == ("spam", 1) and "HTTP 500" in retry["error"]
 
 
-def test_when_the_mail_server_is_down_the_comment_is_still_saved(
-    app: Flask, db: DbSession, author: Author
+def test_when_the_mail_server_is_down_the_comment_is_saved_and_the_mail_waits_for_a_retry(
+    app: Flask, db: DbSession, author: Author, raw: redis.Redis
 ) -> None:
     config = app.config["BLOG"].with_changes(smtp_port=free_port())
-    web = Browser(create_app(config).test_client())
-    page = _comment(web, _article(db, author), "Hello")
-    assert "could not reach the SMTP server" in page
+    blog = create_app(config)
+    page = _comment(Browser(blog.test_client()), _article(db, author), "Hello")
+    assert "something outside failed" not in page
     assert db.scalars(select(Comment)).one().status is CommentStatus.PENDING
+    _send_mail(blog)
+    [member] = raw.zrange("resque:jobs:retries", 0, -1)
+    queue, payload = json.loads(member)
+    retry = json.loads(payload)
+    assert (queue, retry["class"]) == ("mail", "blog_app.jobs.NotifyAuthor")
+    assert "could not reach the SMTP server" in retry["error"]
 
 
 def test_an_empty_comment_shows_validation_messages(
@@ -125,7 +136,7 @@ def test_nobody_comments_on_a_draft(web: Browser, db: DbSession, author: Author)
 
 
 def test_a_title_with_a_line_break_cannot_break_commenting(
-    web: Browser, db: DbSession, author: Author, smtp_sink: SmtpSink
+    app: Flask, web: Browser, db: DbSession, author: Author, smtp_sink: SmtpSink
 ) -> None:
     article = _article(db, author)
     # As an article saved before titles were cleaned would hold it: straight into the table.
@@ -138,6 +149,7 @@ def test_a_title_with_a_line_break_cannot_break_commenting(
     _comment(web, article, "Still works.")
     db.expire_all()
     assert db.scalars(select(Comment)).one().status is CommentStatus.PENDING
+    _send_mail(app)
     [mail] = smtp_sink.outbox.messages()
     assert mail.subject == "New comment on “Hi Bcc: victim@example.com”"
     headers = (smtp_sink.outbox.directory / mail.name).read_bytes().split(b"\r\n\r\n")[0]
