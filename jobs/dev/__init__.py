@@ -1,0 +1,1 @@
+"""Development and workshop tooling: not part of the queue."""
