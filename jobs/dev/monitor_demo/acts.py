@@ -200,13 +200,13 @@ def _all_paused(stage: Stage, paused: bool) -> bool:
 
 def schedules(stage: Stage, cue: Cue, notes: Notes) -> str:
     stage.start_scheduler()
+    wait_until(lambda: stage.client.recurring(), "the recurring schedule to be published")
     due = {
         stage.client.enqueue_in(seconds, SendReminder, number): time.time() + seconds
         for number, seconds in enumerate(REMINDERS_IN)
     }
     ids = [job_id for job_id in due if job_id is not None]
     cue.say("Three reminders are due in 3, 5 and 7 s; a scheduler sweeps the cache every 2 s.")
-    wait_until(lambda: stage.client.recurring(), "the recurring schedule to be published")
     cue.look("the Scheduled tab counts down; Recurring: the sweep's last, next run", SCHEDULED_PAGE)
     tally = settled_tally(stage.client, ids, retried=0)
     late = max(_lateness(stage, job_id, when) for job_id, when in due.items() if job_id)

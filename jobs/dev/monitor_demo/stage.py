@@ -22,6 +22,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from jobs.client import Client
 from jobs.demo import demo_redis_url
 from jobs.dev.monitor_demo.demo_jobs import API_STATE_VARIABLE, RatesApi
+from jobs.local_redis import port_is_free
 from jobs.project_redis import ProjectRedis
 from jobs.registry import WorkerId
 from jobs.settings import Settings
@@ -69,13 +70,13 @@ class Stage:
         """The standalone monitor on 127.0.0.1:``port``, served from a thread of this process."""
         app = create_app(self.store, host="127.0.0.1", environ=os.environ)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per page refresh
-        try:
-            self._monitor = make_server("127.0.0.1", port, app, threaded=True)
-        except OSError as error:
+        # Werkzeug would print its own advice and exit; ours names the make variable.
+        if not port_is_free(port):
             raise StageError(
-                f"cannot serve the monitor on port {port} ({error.strerror}):"
+                f"cannot serve the monitor on port {port} (it is in use):"
                 f" try make monitor-demo MONITOR_PORT={port + 1}"
-            ) from error
+            )
+        self._monitor = make_server("127.0.0.1", port, app, threaded=True)
         threading.Thread(target=self._monitor.serve_forever, daemon=True).start()
         self.monitor_url = f"http://127.0.0.1:{self._monitor.server_port}"
         return self.monitor_url

@@ -62,9 +62,11 @@ def _finished(client: Client, job_id: str) -> bool:
     return status is not None and status.finished
 
 
-def settled_tally(client: Client, job_ids: Sequence[str], retried: int) -> Tally:
+def settled_tally(
+    client: Client, job_ids: Sequence[str], retried: int, seconds: float = SETTLE_SECONDS
+) -> Tally:
     """The act's count once its jobs had their time to finish: anything unfinished is lost."""
-    found = settle(client, job_ids)
+    found = settle(client, job_ids, seconds)
     done, failed = found["done"], found["failed"]
     return Tally(len(job_ids), done, failed, retried, lost=len(job_ids) - done - failed)
 
