@@ -29,4 +29,5 @@ def main(argv: list[str] | None = None) -> int:
     return run(options.burst, options.port, options.act_seconds if options.auto else None)
 
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

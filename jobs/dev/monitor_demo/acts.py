@@ -3,7 +3,7 @@ monitor page that shows it (``cue.look``, which waits for Enter or the timer), c
 happened, and returns its closing line.
 
 The acts share the workers the story started: one at first, four from the scaling act, three
-after the crash. An act waits for its own jobs to finish before it ends, so the next one starts
+after the kill -9. An act waits for its own jobs to finish before it ends, so the next one starts
 on a quiet queue and its counts are its own.
 """
 
@@ -233,12 +233,14 @@ def redis_inside(stage: Stage, cue: Cue, notes: Notes) -> str:
 
 
 Act = Callable[[Stage, Cue, Notes], str]
+# In the order of the chapters that teach each idea (see docs/instructors.md): workers (2),
+# nothing lost (3), retries (4), schedules (5); then a deploy's pause, and Redis inside.
 ACTS: list[tuple[str, Act]] = [
     ("A burst on three queues", burst),
     ("Scaling out: one worker to four", scale_out),
-    ("A flaky third-party API: retries, then Failed, then Retry", flaky_api),
     ("kill -9 in the middle of a job", crash),
-    ("Pause and resume (USR2, CONT)", pause),
+    ("A flaky third-party API: retries, then Failed, then Retry", flaky_api),
     ("Later and again: scheduled and recurring jobs", schedules),
+    ("Pause and resume (USR2, CONT)", pause),
     ("Inside Redis: the Stats tab and a key's value", redis_inside),
 ]

@@ -77,6 +77,13 @@ def _play(stage: Stage, size: int, port: int, auto_seconds: float | None) -> int
         print(f"monitor-demo: {error}", file=sys.stderr)
         return 1
     print(f"Redis: {stage.url}\nThe monitor: {url}/  (open it now, next to this terminal)")
+    if others := stage.store.workers.ids():
+        # `make demo`'s worker, say, works every queue, and fails the demo's jobs (it cannot
+        # load their classes): the acts' counts would say so, but the room would not get it.
+        print(
+            f"Careful: {len(others)} other workers use this Redis and may take the demo's jobs;"
+            " stop them (make demo) or give the demo a Redis of its own (REDIS_URL=...)."
+        )
     stage.start_worker()
     cue, notes = Cue(url, auto_seconds), Notes(size)
     how = f"every {auto_seconds:g}s" if auto_seconds is not None else "when you press Enter"

@@ -243,29 +243,33 @@ def test_a_browser_sees_what_each_act_says(
     assert len(_worker_pids(raw)) == 4
     demo.wait_line(r"=> 300 in, 300 done, 0 lost, 0 retried, 0 failed; one worker: \d+ jobs/s, 4")
 
-    page.visit(r"Look: the Retries tab", "3-retries")
+    killed = int(demo.wait_line(r"kill -9 (\d+):").group(1))
+    page.visit(r"Look: the Workers tab: 3 workers", "3-kill-9")
+    assert str(killed) not in page.main() and len(_worker_pids(raw)) == 3
+    assert all(str(pid) in page.main() for pid in _worker_pids(raw))
+    page.browser.click("a.tab[data-tab=overview]")  # its job: not waiting, not running
+    assert "BuildReport" not in page.browser.inner_text("[data-live=working_table]")
+    queues = page.browser.inner_text("[data-live=queues_table]")
+    assert "reports" not in queues or re.search(r"reports\s+0\b", queues), queues
+    demo.wait_line(r"=> 4 in, 4 done, 0 lost, 0 retried, 0 failed; the job of \d+ was put back")
+
+    page.visit(r"Look: the Retries tab", "4-retries")
     assert page.main().count("FetchRates") >= 1
-    page.visit(r"Look: the Failed tab", "3-failed")
+    page.visit(r"Look: the Failed tab", "4-failed")
     assert "TimeoutError" in page.main() and "did not answer request 1 " in page.main()
     page.browser.click("button:text-is('Retry')")  # the retry by hand, from the monitor
     assert "Put the job back on rates" in page.browser.inner_text(".flash")
     demo.wait_line(r"=> 12 in, 12 done, 0 lost, 13 retried, 1 failed")
 
-    killed = int(demo.wait_line(r"kill -9 (\d+):").group(1))
-    page.visit(r"Look: the Workers tab: 3 workers", "4-kill-9")
-    assert str(killed) not in page.main() and len(_worker_pids(raw)) == 3
-    assert all(str(pid) in page.main() for pid in _worker_pids(raw))
-    demo.wait_line(r"=> 4 in, 4 done, 0 lost, 0 retried, 0 failed; the job of \d+ was put back")
-
-    page.visit(r"Look: the Workers tab: each worker flagged paused", "5-paused")
-    assert page.main().count("paused") >= 3
-    demo.wait_line(r"=> 20 in, 20 done, 0 lost, 0 retried, 0 failed; 0 ran while paused")
-
-    page.visit(r"Look: the Scheduled tab", "6-scheduled")
+    page.visit(r"Look: the Scheduled tab", "5-scheduled")
     assert "SendReminder" in page.main()
     page.browser.click("a:text-is('Recurring')")
     assert "sweep_cache" in page.main()
     demo.wait_line(r"=> 3 in, 3 done, 0 lost, 0 retried, 0 failed; .* the sweep ran")
+
+    page.visit(r"Look: the Workers tab: each worker flagged paused", "6-paused")
+    assert page.main().count("paused") >= 3
+    demo.wait_line(r"=> 20 in, 20 done, 0 lost, 0 retried, 0 failed; 0 ran while paused")
 
     page.visit(r"Look: the Stats tab", "7-stats")
     page.visit(r"Look: resque:stat:processed's value", "7-key")
