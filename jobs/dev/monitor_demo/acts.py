@@ -89,6 +89,7 @@ BURST_QUEUES = [queue_of(job_class) for job_class in BURST_CLASSES]
 
 
 def burst(stage: Stage, cue: Cue, notes: Notes) -> str:
+    wait_until(lambda: stage.worker_ids(), "the first worker to start")
     notes.started_processed = stage.store.stat("processed")
     cue.say(f"{notes.size:,} jobs land at once on three queues ({', '.join(BURST_QUEUES)}).")
     cue.say("One worker process takes them one at a time, in the order of its queues.")
@@ -213,7 +214,7 @@ def schedules(stage: Stage, cue: Cue, notes: Notes) -> str:
     swept = any(state.last_run_ms for state in stage.client.recurring())
     stage.stop_scheduler()
     sweep = "the sweep ran on its schedule" if swept else "the sweep has not run yet"
-    return tally.line(f"each reminder started at most {late:.1f}s late; {sweep}")
+    return tally.line(f"each reminder started at most {late:.2f}s late; {sweep}")
 
 
 def _lateness(stage: Stage, job_id: str, when: float) -> float:
