@@ -125,9 +125,18 @@ class Stage:
         self.scheduler = start_workers(command, self._environment())
 
     def stop_scheduler(self) -> None:
-        if self.scheduler is not None:
-            stop_workers(self.scheduler, SHUTDOWN_TIMEOUT)
-            self.scheduler = None
+        # Not stop_workers: it passes a Ctrl-C on and carries on waiting, which in the middle
+        # of an act would swallow the Ctrl-C meant for the whole demo. Here it reaches the
+        # story, and stop() comes back for the scheduler (a second SIGINT: "stop now").
+        if self.scheduler is None:
+            return
+        self.scheduler.send_signal(signal.SIGINT)
+        try:
+            self.scheduler.wait(SHUTDOWN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.scheduler.kill()
+            self.scheduler.wait()
+        self.scheduler = None
 
     # -- the end ----------------------------------------------------------------------------------
     def stop(self) -> None:

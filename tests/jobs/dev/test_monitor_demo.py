@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,10 +24,11 @@ import redis
 
 from jobs.client import Client
 from jobs.dev.monitor_demo.demo_jobs import SendMail
-from jobs.dev.monitor_demo.stage import JOB_MODULE
+from jobs.dev.monitor_demo.stage import JOB_MODULE, Stage
 from jobs.dev.monitor_demo.tally import settled_tally
 from jobs.local_redis import free_port
 from jobs.project_redis import ProjectRedis
+from jobs.settings import Settings
 from tests.jobs.helpers import ROOT, WorkerProcess, start_process, wait_for
 from tests.jobs.web.test_browser import CHROMIUM
 
@@ -300,3 +302,24 @@ class Watcher:
 
 def _worker_pids(raw: redis.Redis) -> set[int]:
     return {int(worker.split(":")[1]) for worker in raw.smembers("resque:workers")}
+
+
+def test_ctrl_c_while_an_act_stops_its_scheduler_still_stops_the_demo(redis_url: str) -> None:
+    stage = Stage(Settings(redis_url=redis_url), redis_url, None)
+    # A scheduler slow to stop: it ignores the SIGINT the stage sends it.
+    stubborn = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); print(1)"
+    stage.scheduler = start_process(
+        [sys.executable, "-c", stubborn + "; time.sleep(60)"], stdout=subprocess.PIPE
+    )
+    assert stage.scheduler.stdout is not None and stage.scheduler.stdout.readline()  # ignoring
+    ctrl_c = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    ctrl_c.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):  # it reaches the story, which stops everything
+            stage.stop_scheduler()
+    finally:
+        ctrl_c.cancel()
+        if stage.scheduler is not None:
+            stage.scheduler.kill()
+            stage.scheduler = None
+        stage.stop()
