@@ -34,11 +34,23 @@ class Cue:
         self.hold()
 
     def hold(self) -> None:
+        """Leave the page on: until Enter, or for the timer's seconds."""
         if self.auto_seconds is not None:
             time.sleep(self.auto_seconds)
-            return
+        else:
+            self._enter("(Enter: go on)")
+
+    def ready(self) -> None:
+        """Before an act, wait for Enter, so the demo can stay open between chapters (the timer
+        goes straight on: its looks give the room time enough)."""
+        if self.auto_seconds is None:
+            self._enter("(Enter: start the act)")
+
+    def _enter(self, prompt: str) -> None:
+        # The prompt on a line of its own: a log, or a test, reads lines.
+        print(f"  {prompt}", flush=True)
         try:
-            input("  (Enter: go on) ")
+            input()
         except EOFError:  # no terminal to press Enter in (a pipe, a CI log): go on by the clock
             self.auto_seconds = DEFAULT_AUTO_SECONDS
             print(f"\n  (no terminal: going on every {self.auto_seconds:g}s)", flush=True)
@@ -90,6 +102,8 @@ def _play(stage: Stage, size: int, port: int, auto_seconds: float | None) -> int
     print(f"{len(ACTS)} acts; each goes on {how}. Ctrl-C stops everything, at any act.")
     for number, (title, act) in enumerate(ACTS, 1):
         print(f"\n=== Act {number} of {len(ACTS)}: {title} ===", flush=True)
+        if number > 1:
+            cue.ready()
         try:
             line = act(stage, cue, notes)
         except ActFailed as error:

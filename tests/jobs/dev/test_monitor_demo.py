@@ -135,9 +135,14 @@ def test_enter_moves_on_and_ctrl_c_stops_everything_the_demo_started(
     demo.enter()
     demo.wait_line(r"=> 300 in, \d+ done, .*0 lost")
     demo.wait_line(r"=== Act 2 of 7: Scaling out")
-    demo.wait_line(r"Look: the Workers tab: 4 workers")
+    demo.wait_line(r"\(Enter: start the act\)")
     url = (tmp_path / "redis" / "url").read_text().strip()
-    workers = redis.Redis.from_url(url, decode_responses=True).smembers("resque:workers")
+    registry = redis.Redis.from_url(url, decode_responses=True)
+    assert registry.scard("resque:workers") == 1  # the act waits for Enter
+    assert "Another burst" not in demo.text()
+    demo.enter()
+    demo.wait_line(r"Look: the Workers tab: 4 workers")
+    workers = registry.smembers("resque:workers")
     assert len(workers) == 4
     started = _session_processes(demo.process.pid)
     redis_pid = int((tmp_path / "redis" / "redis.pid").read_text())
