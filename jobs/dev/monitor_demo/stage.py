@@ -77,7 +77,13 @@ class Stage:
                 f" try make monitor-demo MONITOR_PORT={port + 1}"
             )
         self._monitor = make_server("127.0.0.1", port, app, threaded=True)
-        threading.Thread(target=self._monitor.serve_forever, daemon=True).start()
+        # Its threads (and the request threads they start) inherit a mask without Ctrl-C, so
+        # a Ctrl-C always reaches the main thread, which stops the demo.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            threading.Thread(target=self._monitor.serve_forever, daemon=True).start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         self.monitor_url = f"http://127.0.0.1:{self._monitor.server_port}"
         return self.monitor_url
 

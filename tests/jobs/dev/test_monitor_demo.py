@@ -206,6 +206,14 @@ def test_a_burst_too_small_or_a_port_taken_is_refused_with_a_message(redis_url: 
     assert f"MONITOR_PORT={demo.port + 1}" in taken.stderr.decode()
 
 
+def test_a_redis_that_does_not_answer_is_named_in_the_message() -> None:
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    env = {**os.environ, "REDIS_URL": nowhere}
+    run = subprocess.run(["make", "-s", "monitor-demo"], cwd=ROOT, env=env, capture_output=True)
+    assert run.returncode != 0
+    assert f"monitor-demo: cannot reach Redis at {nowhere}" in run.stderr.decode()
+
+
 def test_the_count_at_the_end_of_an_act_says_when_a_job_was_lost(
     client: Client, raw: redis.Redis, redis_url: str
 ) -> None:
@@ -248,7 +256,10 @@ def test_a_browser_sees_what_each_act_says(
     page.visit(r"Look: the Workers tab: 4 workers", "2-scale-out")
     assert _worker_pids(raw) and all(str(pid) in page.main() for pid in _worker_pids(raw))
     assert len(_worker_pids(raw)) == 4
-    demo.wait_line(r"=> 300 in, 300 done, 0 lost, 0 retried, 0 failed; one worker: \d+ jobs/s, 4")
+    rates = demo.wait_line(
+        r"=> 300 in, 300 done, 0 lost, 0 retried, 0 failed; one worker: (\d+) jobs/s, 4: (\d+)"
+    )
+    assert int(rates.group(2)) > int(rates.group(1))  # throughput stepped up
 
     killed = int(demo.wait_line(r"kill -9 (\d+):").group(1))
     page.visit(r"Look: the Workers tab: 3 workers", "3-kill-9")
