@@ -22,7 +22,7 @@ LATENCY ?= 0.5
 FAILURE_RATE ?= 0
 .PHONY: help setup wheelhouse demo jobs-demo reset blog api-standin smtp-sink measure test lint \
 	typecheck unit bench soak redis redis-stop redis-cli worker scheduler monitor browser chapters \
-	clean notebooks jupyter
+	clean notebooks jupyter monitor-demo
 
 help: ## List the make targets, and the variables they take
 	@grep -E '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -33,7 +33,8 @@ help: ## List the make targets, and the variables they take
 	@echo 'Variables, on the command line (make blog PORT=5001) or in the environment:'
 	@printf '  %-20s %s\n' \
 	  'PORT=$(PORT)' 'the blog (make demo, make blog); the lessons use it too' \
-	  'MONITOR_PORT=$(MONITOR_PORT)' 'the monitor alone (make monitor)' \
+	  'MONITOR_PORT=$(MONITOR_PORT)' 'the monitor alone (make monitor), and make monitor-demo'"'"'s' \
+	  'AUTO=1, ACT_SECONDS=, BURST=' 'make monitor-demo: acts on a timer of ACT_SECONDS; jobs in a burst' \
 	  'QUEUE=, COUNT=' 'make worker: which queues (* for all), how many workers' \
 	  'FORCE=1' 'chapter-N-start, chapter-N-solution: overwrite files you changed' \
 	  '' '(a copy of yours is saved under var/chapters/saved/ first)' \
@@ -76,6 +77,12 @@ demo: $(INSTALLED) ## The whole workshop: Redis, API stand-in, SMTP sink, a work
 
 jobs-demo: $(INSTALLED) ## The queue alone: Redis, two workers and a stream of demo jobs, live
 	$(BIN)/python -m jobs demo
+
+BURST ?= 2000
+ACT_SECONDS ?= 15
+monitor-demo: $(INSTALLED) ## The instructor's story in acts on the monitor: Enter for the next act (AUTO=1: a timer)
+	$(BIN)/python -m jobs.dev.monitor_demo --port $(MONITOR_PORT) --burst $(BURST) \
+	  $(if $(filter 1,$(AUTO)),--auto --act-seconds $(ACT_SECONDS))
 
 reset: $(INSTALLED) ## Empty the dev blog (database, uploads, outbox) and the queue's keys in Redis
 	$(BIN)/python -m blog_app.workshop.demo reset

@@ -29,6 +29,7 @@ worker shares the imported code, and nothing is started twice). See "COUNT" in t
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import select
@@ -193,13 +194,27 @@ def start_workers(command: Sequence[str], env: Mapping[str, str]) -> subprocess.
 
     It gets a process group of its own, so a Ctrl-C reaches it only through
     :func:`stop_workers`, once; and it stops if this process dies."""
-    return subprocess.Popen(
-        list(command),
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        process_group=0,
-        preexec_fn=stop_when_parent_dies,  # the demos start no threads, so safe
-    )
+    # Ctrl-C and TERM wait while the child is forked: arriving then, they would be raised in
+    # the hooks that run in this process right after a fork (logging's), where Python prints
+    # and drops them, and the command would carry on as if nobody had pressed Ctrl-C.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        return subprocess.Popen(
+            list(command),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            process_group=0,
+            # The child makes only system calls before exec: safe with threads in this process.
+            preexec_fn=functools.partial(_start_helper, held),
+        )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _start_helper(mask: set[int | signal.Signals]) -> None:
+    """In the child, before exec: the signals it will handle, and dying with its parent."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    stop_when_parent_dies()
 
 
 def stop_workers(workers: subprocess.Popen[bytes], shutdown_timeout: float) -> None:

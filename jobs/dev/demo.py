@@ -56,8 +56,8 @@ class WordCount:
         return len(text.split())
 
 
-def _redis_url(settings: Settings) -> tuple[str, ProjectRedis | None]:
-    """The URL to use, and the project Redis if this demo started it (to stop it after)."""
+def demo_redis_url(settings: Settings) -> tuple[str, ProjectRedis | None]:
+    """The URL a demo uses, and the project Redis if the demo started it (to stop it after)."""
     if settings.redis_url:
         return settings.redis_url, None
     project = ProjectRedis(default_var_dir())
@@ -108,7 +108,7 @@ def run_demo(rate: float, duration: float | None = None) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     settings = Settings.from_env()
-    url, started_redis = _redis_url(settings)
+    url, started_redis = demo_redis_url(settings)
     client = Client(open_store(url, settings.namespace), settings)
     print(f"Redis: {url}  (look inside: make redis-cli, then LRANGE resque:queue:sleep 0 -1)")
     workers = _start_workers(url)
