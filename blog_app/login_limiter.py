@@ -37,6 +37,7 @@ from flask import Flask, current_app
 
 from blog_app.config import BlogConfig
 from jobs.dev.project_redis import ProjectRedis, default_var_dir
+from jobs.store import connect
 
 PREFIX = "blog:login-failures"
 EXTENSION = "blog_login_limiter"
@@ -73,7 +74,7 @@ class LoginLimiter:
                     log.warning("No Redis: failed logins are not counted until one runs.")
                     self._warned = True
                 return None
-            self._client = redis.Redis.from_url(url)
+            self._client = connect(url)  # any URL the queue takes, redis+sentinel:// too
         return self._client
 
     def _limits(self, email: str, address: str) -> list[Limit]:

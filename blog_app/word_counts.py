@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session as DbSession
 from blog_app.models import Article, Author, Comment, CommentStatus
 from jobs.dev.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import RedisNotConfigured
+from jobs.store import connect
 
 KEY = "blog:word-counts"
 EXTENSION = "blog_word_counts"
@@ -125,14 +126,15 @@ class WordCountCache:
             url = config.redis_url or ProjectRedis(default_var_dir()).running_url()
             if url is None:
                 raise redis.ConnectionError("no Redis is running: `make redis` starts one")
-            app.extensions[EXTENSION] = cls(redis.Redis.from_url(url, decode_responses=True))
+            app.extensions[EXTENSION] = cls(connect(url))  # redis+sentinel:// too
         cache: WordCountCache = app.extensions[EXTENSION]
         return cache
 
     def read(self) -> SiteCounts | None:
         """The counts kept last, or None if none are kept (or they cannot be read)."""
         try:
-            return SiteCounts.from_fields(self._client.hgetall(KEY))
+            fields = self._client.hgetall(KEY)
+            return SiteCounts.from_fields({k.decode(): v.decode() for k, v in fields.items()})
         except (KeyError, ValueError):
             return None
 

@@ -27,7 +27,6 @@ from contextlib import ExitStack
 from types import FrameType
 from typing import cast
 
-import redis
 from flask import Flask
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
@@ -40,6 +39,7 @@ from blog_app.workshop.seed import DEMO_EMAIL, DEMO_PASSWORD, SeedPlan
 from jobs.dev.local_redis import free_port, port_is_free
 from jobs.dev.project_redis import ProjectRedis, default_var_dir
 from jobs.settings import LOCAL_REDIS_SWITCH, Settings
+from jobs.store import connect
 from jobs.supervisor import start_workers, stop_workers
 
 HOST = "127.0.0.1"
@@ -201,7 +201,7 @@ def reset() -> None:
 
 def delete_keys(url: str, pattern: str) -> int:
     # Only our namespace: with REDIS_URL this may be a Redis that others use too.
-    client = redis.Redis.from_url(url)
+    client = connect(url)
     try:
         keys = list(client.scan_iter(pattern))
         return cast(int, client.delete(*keys)) if keys else 0
