@@ -59,11 +59,8 @@ class QueueStore:
         length = 0
         for start in range(0, len(payloads), PUSH_CHUNK):
             length = self._scripts.enqueue(
-                self._keys.queues,
-                self._keys.queue(queue),
-                queue,
-                self._keys.wakeup_channel(queue),
-                payloads[start : start + PUSH_CHUNK],
+                queue=queue,
+                payloads=payloads[start : start + PUSH_CHUNK],
                 replicas=replicas,
                 timeout_ms=timeout_ms,
             )

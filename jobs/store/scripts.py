@@ -132,18 +132,14 @@ class Scripts:
         self._forget_recurring = LuaScript(client, "forget_recurring")
 
     def enqueue(
-        self,
-        queues: str,
-        queue_list: str,
-        queue: str,
-        channel: str,
-        payloads: list[bytes],
-        *,
-        replicas: int = 0,
-        timeout_ms: int = 1000,
+        self, *, queue: str, payloads: list[bytes], replicas: int = 0, timeout_ms: int = 1000
     ) -> int:
-        keys, args = [queues, queue_list], [queue, channel, *payloads]
-        return int(self._replicated(self._enqueue, keys, args, replicas, timeout_ms))
+        """``lua/enqueue.lua``: ``payloads`` onto ``queue``, which joins the set of queues, and a
+        wake-up for its idle workers. Returns the queue's length."""
+        keys = self._keys
+        script_keys = [keys.queues, keys.queue(queue)]
+        args = [queue, keys.wakeup_channel(queue), *payloads]
+        return int(self._replicated(self._enqueue, script_keys, args, replicas, timeout_ms))
 
     def _replicated(
         self, script: LuaScript, keys: list[str], args: list[Any], replicas: int, timeout_ms: int
