@@ -88,7 +88,7 @@ SOAK_KILLS ?= 30
 soak: $(INSTALLED) ## Chaos run: SOAK_JOBS jobs, SOAK_KILLS kill -9s in all 3 modes, 2 Redis restarts; fails on a lost job
 	$(BIN)/python -m tests.jobs.soak --jobs $(SOAK_JOBS) --kills $(SOAK_KILLS)
 
-bench: $(INSTALLED) ## Our queue vs RQ and Huey side by side: enqueue, drain, pickup latency, memory (a few minutes)
+bench: $(INSTALLED) ## Our queue vs Sidekiq, Huey and RQ side by side: enqueue, drain, pickup latency, memory (several minutes)
 	$(BIN)/python -m bench
 
 # Jupyter and matplotlib are an extra of their own, installed on first use of these targets.

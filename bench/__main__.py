@@ -1,10 +1,16 @@
-"""``python -m bench [--quick] [--only NAME ...]``: run the scenarios and print the tables.
+"""``python -m bench [--quick] [--only NAME ...] [--redis-py VERSION ...] [--skip PEER ...]``:
+run the scenarios and print the tables.
 
-Scenarios (``--only`` picks some): ``enqueue``, ``drain`` (thread mode, one and two worker
-processes started by the harness itself, not through ``--count``), ``fork`` (fork per job,
-and one job at a time without fork), ``pickup`` (latency), ``lateness`` (delayed jobs, ours),
-``profile`` (py-spy, our worker).
-``--quick`` runs every scenario with small N in seconds: a smoke test, not a measurement.
+Scenarios (``--only`` picks some): ``enqueue``, ``drain`` (thread mode: one process, two
+processes started side by side, and ours as ``--count 2``), ``fork`` (fork per job, and one job
+at a time without fork), ``pickup`` (latency), ``lateness`` (delayed jobs, ours), ``profile``
+(py-spy, our worker). ``--quick`` runs every scenario with small N in seconds: a smoke test, not
+a measurement.
+
+Systems: ours with the project's interpreter; ours again on each ``--redis-py`` version (by
+default the one the peers' plain install gives them); Sidekiq (Debian's ``ruby-sidekiq``,
+installed with apt when missing and possible); Huey and RQ, each in a virtualenv of its own
+(:mod:`bench.venvs`). ``--skip`` leaves peers out.
 """
 
 from __future__ import annotations
@@ -16,17 +22,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from importlib.metadata import version
 
 from bench import report, scenarios
 from bench.harness import REPO, Bench, stop_on_signals
-from bench.huey_peer import HueyPeer
 from bench.lateness import measure_lateness
+from bench.lineup import PEERS, Lineup, lineup
 from bench.measure import Measurement
 from bench.ours import Ours
 from bench.profile import profile_thread_worker, summary
-from bench.rq_peer import RQPeer
-from bench.scenarios import QUICK, Sizes
+from bench.scenarios import QUICK, Drain, Sizes
 from bench.system import System
 
 Runner = Callable[[Bench, list[System], Sizes], list[Measurement]]
@@ -39,24 +43,42 @@ def run_enqueue(bench: Bench, systems: list[System], sizes: Sizes) -> list[Measu
 def run_drain(bench: Bench, systems: list[System], sizes: Sizes) -> list[Measurement]:
     found = []
     for system in systems:
-        for processes in (1, 2):
-            name = f"drain-thread-{processes}"
-            found.append(scenarios.drain(bench, system, "thread", processes, sizes.drain, name))
-        # The same single process, its threads kept on one CPU: the GIL then changes hands
-        # on one core instead of bouncing between two (see README, "How fast").
-        cpu = max(os.sched_getaffinity(0))
-        found.append(
-            scenarios.drain(bench, system, "thread", 1, sizes.drain, "drain-thread-1-cpu", cpu)
-        )
-    return [m for m in found if m is not None]
+        for run in thread_drains(system, sizes.drain):
+            found.append(scenarios.drain(bench, system, run))
+    return found
+
+
+def thread_drains(system: System, count: int) -> list[Drain]:
+    """One process, two processes side by side, one process kept on one CPU (the GIL then
+    changes hands on one core instead of bouncing between two: see README, "How fast"), and
+    for ours ``--count 2``, which the lessons tell people to run."""
+    command = system.worker_command("thread")
+    if command is None:
+        return []
+    cpu = max(os.sched_getaffinity(0))
+    runs = [
+        Drain("drain-thread-1", command, "1 process, 10 threads", 1, count),
+        Drain("drain-thread-2", command, "2 processes, 10 threads", 2, count),
+        Drain("drain-thread-1-cpu", command, f"1 process, 10 threads, on CPU {cpu}", 1, count, cpu),
+    ]
+    if isinstance(system, Ours):
+        what = "--count 2, 10 threads"
+        supervised = system.supervised_command(2)
+        runs.append(Drain("drain-count-2", supervised, what, 1, count, children=True))
+    return runs
 
 
 def run_fork(bench: Bench, systems: list[System], sizes: Sizes) -> list[Measurement]:
     found = []
     for system in systems:
-        found.append(scenarios.drain(bench, system, "fork", 1, sizes.fork, "drain-fork"))
-        found.append(scenarios.drain(bench, system, "simple", 1, sizes.fork, "drain-simple"))
-    return [m for m in found if m is not None]
+        for mode, scenario in (("fork", "drain-fork"), ("simple", "drain-simple")):
+            command = system.worker_command(mode)
+            if command is not None:
+                what = scenarios.describe(mode, 1)
+                found.append(
+                    scenarios.drain(bench, system, Drain(scenario, command, what, 1, sizes.fork))
+                )
+    return found
 
 
 def run_pickup(bench: Bench, systems: list[System], sizes: Sizes) -> list[Measurement]:
@@ -79,14 +101,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small N: a smoke run in seconds")
     parser.add_argument("--only", action="append", choices=NAMES, help="run only these")
+    parser.add_argument(
+        "--redis-py",
+        action="append",
+        metavar="VERSION",
+        help="ours on this redis-py version too (default: the one the peers get)",
+    )
+    parser.add_argument("--skip", action="append", default=[], choices=PEERS, help="leave out")
     return parser.parse_args(argv)
 
 
-def heading(bench: Bench) -> str:
+def heading(bench: Bench, systems: Lineup) -> str:
     redis_version = bench.redis.info("server")["redis_version"]
     return (
-        f"ours ({source_state()}) vs Huey {version('huey')} and RQ {version('rq')}, one private"
-        f" Redis {redis_version}; Python {platform.python_version()}, {os.cpu_count()} cores,"
+        f"ours at {source_state()}; {', '.join(systems.versions)}; one private Redis"
+        f" {redis_version}; Python {platform.python_version()}, {os.cpu_count()} cores,"
         f" {load_average()}"
     )
 
@@ -116,12 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     measurements: list[Measurement] = []
     with Bench() as bench:
-        print(heading(bench), flush=True)
-        systems: list[System] = [Ours(bench.url), HueyPeer(bench.url), RQPeer(bench.url)]
+        systems = lineup(bench.url, options.redis_py, options.skip)
+        print(heading(bench, systems), flush=True)
+        for reason in systems.left_out:
+            print(reason, flush=True)
         for name in chosen:
             if name in RUNNERS:
                 print(f"... {name}", file=sys.stderr, flush=True)
-                measurements += RUNNERS[name](bench, systems, sizes)
+                measurements += RUNNERS[name](bench, systems.systems, sizes)
         lateness = None
         if "lateness" in chosen:
             print("... lateness", file=sys.stderr, flush=True)
@@ -132,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             profile = profile_thread_worker(bench, sizes.drain)
     found = {(m.scenario, m.system): m for m in measurements}
     print()
-    print(report.main_table(found))
+    print(report.main_table(found, systems.names))
     print(report.NOTES)
     print("\nPer job, over each drain (from the first job done to the last):\n")
     print(report.cost_table(measurements))

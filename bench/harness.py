@@ -7,6 +7,8 @@
   KILL after a grace period. It stops them in ``finally`` blocks, at interpreter exit (atexit),
   and on SIGTERM/SIGINT; and on Linux a worker is sent TERM if the harness itself is killed.
   So a benchmark never leaves a process behind.
+* :func:`run_client` runs a system's client program (its enqueue side) to the end, and reads the
+  seconds its calls took.
 * :func:`wait_until` polls with a deadline, so a stuck worker fails the run instead of hanging.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -88,6 +91,26 @@ class Bench:
         """The environment of a worker: this Redis, and ``bench`` importable from the repo."""
         path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))
         return {**os.environ, "REDIS_URL": self.url, "PYTHONPATH": path}
+
+
+def run_client(bench: Bench, command: list[str], timeout: float) -> float:
+    """Run a client program (:mod:`bench.enqueuer` or its Ruby twin) to the end; the seconds
+    its enqueue calls took, as it printed them."""
+    done = subprocess.run(
+        command,
+        cwd=REPO,
+        env=bench.environment(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=_die_with_harness,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} exited ({done.returncode}):\n{done.stderr[-3000:]}"
+        )
+    return float(json.loads(done.stdout.splitlines()[-1])["seconds"])
 
 
 class Workers:

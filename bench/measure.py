@@ -6,6 +6,7 @@
   the ``evalsha`` that ran them: that is the work Redis does per job. Round trips are the
   commands a client sends: for a script, one ``evalsha``.
 * :func:`cpu_seconds` is a process's CPU time, its reaped children's included (fork per job).
+* :func:`child_pids` finds a supervisor's worker processes, to measure them too.
 * :func:`peak_rss_mib` is a process's high-water mark of resident memory (``VmHWM``, Linux).
 """
 
@@ -77,6 +78,14 @@ def cpu_seconds(pid: int) -> float:
     except psutil.NoSuchProcess:
         return 0.0
     return times.user + times.system + times.children_user + times.children_system
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` has started and not yet waited for (a supervisor's workers)."""
+    try:
+        return [child.pid for child in psutil.Process(pid).children()]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def peak_rss_mib(pid: int) -> float | None:
