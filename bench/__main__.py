@@ -137,6 +137,20 @@ def load_average() -> str:
     return "load average " + ", ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
+def print_tables(measurements: list[Measurement], systems: list[str]) -> None:
+    found = {(m.scenario, m.system): m for m in measurements}
+    print()
+    print(report.main_table(found, systems))
+    print(report.NOTES)
+    print(
+        "\nPer job, over each enqueue (the client's own CPU) and each drain (the workers' CPU,"
+        " from the first job done to the last):\n"
+    )
+    print(report.cost_table(measurements))
+    print("\nRedis commands per job by name (commands run inside Lua scripts included):\n")
+    print(report.commands_table(measurements))
+
+
 def main(argv: list[str] | None = None) -> int:
     options = parse(argv)
     sizes = QUICK if options.quick else Sizes()
@@ -161,14 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         if "profile" in chosen:
             print("... profile", file=sys.stderr, flush=True)
             profile = profile_thread_worker(bench, sizes.drain)
-    found = {(m.scenario, m.system): m for m in measurements}
-    print()
-    print(report.main_table(found, systems.names))
-    print(report.NOTES)
-    print("\nPer job, over each drain (from the first job done to the last):\n")
-    print(report.cost_table(measurements))
-    print("\nRedis commands per job by name (commands run inside Lua scripts included):\n")
-    print(report.commands_table(measurements))
+    print_tables(measurements, systems.names)
     if lateness is not None:
         print(
             f"\nLateness of delayed jobs ({lateness['jobs']:.0f} due at random times over"

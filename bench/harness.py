@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Self
@@ -93,9 +94,17 @@ class Bench:
         return {**os.environ, "REDIS_URL": self.url, "PYTHONPATH": path}
 
 
-def run_client(bench: Bench, command: list[str], timeout: float) -> float:
-    """Run a client program (:mod:`bench.enqueuer` or its Ruby twin) to the end; the seconds
-    its enqueue calls took, as it printed them."""
+@dataclass(frozen=True)
+class ClientRun:
+    """What a client program reported: the time its enqueue calls took, and its CPU."""
+
+    seconds: float
+    cpu_seconds: float
+
+
+def run_client(bench: Bench, command: list[str], timeout: float) -> ClientRun:
+    """Run a client program (:mod:`bench.enqueuer` or its Ruby twin) to the end, and read
+    what it reported."""
     done = subprocess.run(
         command,
         cwd=REPO,
@@ -110,7 +119,8 @@ def run_client(bench: Bench, command: list[str], timeout: float) -> float:
         raise RuntimeError(
             f"{' '.join(command)} exited ({done.returncode}):\n{done.stderr[-3000:]}"
         )
-    return float(json.loads(done.stdout.splitlines()[-1])["seconds"])
+    reported = json.loads(done.stdout.splitlines()[-1])
+    return ClientRun(float(reported["seconds"]), float(reported["cpu_seconds"]))
 
 
 class Workers:

@@ -192,10 +192,11 @@ def _met(row: Row, ours: Measurement | None, ratios: list[tuple[Against, float |
 
 
 def cost_table(measurements: Iterable[Measurement]) -> str:
-    """Per job, over each drain: Redis commands, CPU of the workers and of Redis, memory."""
+    """Per job, over each enqueue and drain: Redis commands, CPU of the client or the workers
+    and of Redis, memory."""
     lines = []
     for m in measurements:
-        if not m.scenario.startswith("drain") or m.rate is None:
+        if not m.scenario.startswith(("drain", "enqueue")) or m.rate is None:
             continue
         lines.append(
             [
@@ -210,8 +211,8 @@ def cost_table(measurements: Iterable[Measurement]) -> str:
                 " + ".join(f"{mib:.0f}" for mib in m.peak_rss_mib),
             ]
         )
-    header = ["drain", "system", "workers", "jobs/s", "cmds/job", "evalsha/job"]
-    header += ["worker CPU ms/job", "Redis CPU ms/job", "peak RSS MiB"]
+    header = ["run", "system", "client or workers", "jobs/s", "cmds/job", "evalsha/job"]
+    header += ["its CPU ms/job", "Redis CPU ms/job", "peak RSS MiB"]
     return _table(header, lines)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from bench.harness import Bench, Workers, run_client, wait_until
+from bench.harness import Bench, ClientRun, Workers, run_client, wait_until
 from bench.job_body import PICKUP_KEY
 from bench.measure import (
     Census,
@@ -66,18 +66,27 @@ def enqueue(bench: Bench, system: System, count: int) -> list[Measurement]:
 def _enqueue(
     bench: Bench, system: System, action: str, count: int, scenario: str, what: str
 ) -> Measurement:
-    """Jobs per second of the client's ``action``, and the Redis commands it sent per job."""
+    """Jobs per second of the client's ``action``, the Redis commands it sent per job, and
+    CPU per job: the client's (in the workers' column) and Redis's."""
     census = Census(bench.redis)
     bench.flush()
-    start = census.snapshot()
-    seconds = _client(bench, system, action, count)
+    start, redis_cpu = census.snapshot(), cpu_seconds(bench.redis_pid)
+    run = _client(bench, system, action, count)
+    redis_cpu = cpu_seconds(bench.redis_pid) - redis_cpu
     commands = census.commands_between(start, census.snapshot())
     return Measurement(
-        scenario, system.name, what, count, rate=count / seconds, commands=per_job(commands, count)
+        scenario,
+        system.name,
+        what,
+        count,
+        rate=count / run.seconds,
+        commands=per_job(commands, count),
+        worker_cpu_ms=run.cpu_seconds * 1000 / count,
+        redis_cpu_ms=redis_cpu * 1000 / count,
     )
 
 
-def _client(bench: Bench, system: System, action: str, count: int, *more: str) -> float:
+def _client(bench: Bench, system: System, action: str, count: int, *more: str) -> ClientRun:
     timeout = START_TIMEOUT + count / SLOWEST_RATE
     return run_client(bench, system.client_command(action, str(count), *more), timeout)
 
