@@ -3,9 +3,10 @@ run the scenarios and print the tables.
 
 Scenarios (``--only`` picks some): ``enqueue``, ``drain`` (thread mode: one process, two
 processes started side by side, and ours as ``--count 2``), ``fork`` (fork per job, and one job
-at a time without fork), ``pickup`` (latency), ``lateness`` (delayed jobs, ours), ``profile``
-(py-spy, our worker). ``--quick`` runs every scenario with small N in seconds: a smoke test, not
-a measurement.
+at a time without fork), ``pickup`` (latency), ``calls`` (CPU and Python calls of our hot paths
+on each redis-py: :mod:`bench.hot_calls`), ``lateness`` (delayed jobs, ours), ``profile``
+(py-spy, our worker). ``--quick`` runs every scenario with small N: a smoke test, not a
+measurement.
 
 Systems: ours with the project's interpreter; ours again on each ``--redis-py`` version (by
 default the one the peers' plain install gives them); Sidekiq (Debian's ``ruby-sidekiq``,
@@ -22,9 +23,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bench import report, scenarios
-from bench.harness import REPO, Bench, stop_on_signals
+from bench.harness import REPO, Bench, run_json, stop_on_signals
 from bench.lateness import measure_lateness
 from bench.lineup import PEERS, Lineup, lineup
 from bench.measure import Measurement
@@ -94,7 +96,7 @@ RUNNERS: dict[str, Runner] = {
     "fork": run_fork,
     "pickup": run_pickup,
 }
-NAMES = [*RUNNERS, "lateness", "profile"]
+NAMES = [*RUNNERS, "calls", "lateness", "profile"]
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -137,6 +139,16 @@ def load_average() -> str:
     return "load average " + ", ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
+def hot_calls(bench: Bench, systems: list[System], sizes: Sizes) -> dict[str, Any]:
+    """Each of ours' interpreters on our hot paths: what its redis-py costs per job."""
+    found = {}
+    for system in systems:
+        if isinstance(system, Ours):
+            command = [system.python, "-m", "bench.hot_calls", str(sizes.calls)]
+            found[system.name] = run_json(bench, command, 60 + sizes.calls / 20)
+    return found
+
+
 def print_tables(measurements: list[Measurement], systems: list[str]) -> None:
     found = {(m.scenario, m.system): m for m in measurements}
     print()
@@ -167,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
             if name in RUNNERS:
                 print(f"... {name}", file=sys.stderr, flush=True)
                 measurements += RUNNERS[name](bench, systems.systems, sizes)
+        calls = None
+        if "calls" in chosen:
+            print("... calls", file=sys.stderr, flush=True)
+            calls = hot_calls(bench, systems.systems, sizes)
         lateness = None
         if "lateness" in chosen:
             print("... lateness", file=sys.stderr, flush=True)
@@ -176,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
             print("... profile", file=sys.stderr, flush=True)
             profile = profile_thread_worker(bench, sizes.drain)
     print_tables(measurements, systems.names)
+    if calls is not None:
+        print("\nOur hot paths per job, by redis-py version (CPU of the calling process):\n")
+        print(report.hot_calls_table(calls))
     if lateness is not None:
         print(
             f"\nLateness of delayed jobs ({lateness['jobs']:.0f} due at random times over"

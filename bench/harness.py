@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Self
+from typing import Any, Self
 
 import redis
 
@@ -105,6 +105,12 @@ class ClientRun:
 def run_client(bench: Bench, command: list[str], timeout: float) -> ClientRun:
     """Run a client program (:mod:`bench.enqueuer` or its Ruby twin) to the end, and read
     what it reported."""
+    reported = run_json(bench, command, timeout)
+    return ClientRun(float(reported["seconds"]), float(reported["cpu_seconds"]))
+
+
+def run_json(bench: Bench, command: list[str], timeout: float) -> dict[str, Any]:
+    """Run a program that ends by printing one JSON object, with the workers' environment."""
     done = subprocess.run(
         command,
         cwd=REPO,
@@ -119,8 +125,8 @@ def run_client(bench: Bench, command: list[str], timeout: float) -> ClientRun:
         raise RuntimeError(
             f"{' '.join(command)} exited ({done.returncode}):\n{done.stderr[-3000:]}"
         )
-    reported = json.loads(done.stdout.splitlines()[-1])
-    return ClientRun(float(reported["seconds"]), float(reported["cpu_seconds"]))
+    reported: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return reported
 
 
 class Workers:

@@ -235,3 +235,20 @@ def commands_table(measurements: Iterable[Measurement], least: float = 0.01) -> 
     lines = [[name, *(f"{m.commands.get(name, 0):.2f}" for m in runs)] for name in names]
     lines.append(["total", *(f"{m.commands_per_job or 0:.2f}" for m in runs)])
     return _table(header, lines)
+
+
+def hot_calls_table(found: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Per job, ours on each interpreter: CPU µs and Python function calls of each hot path
+    (:mod:`bench.hot_calls`)."""
+    systems = list(found)
+    paths = list(next(iter(found.values()), {}))
+    lines = [
+        [path, *(_cpu_and_calls(found[system].get(path)) for system in systems)] for path in paths
+    ]
+    return _table(["per job", *systems], lines)
+
+
+def _cpu_and_calls(figures: dict[str, float] | None) -> str:
+    if not figures:
+        return "-"
+    return f"{figures['cpu_us']:.1f} µs CPU, {figures['calls']:.0f} calls"

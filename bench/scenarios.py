@@ -48,11 +48,20 @@ class Sizes:
     fork: int = 2_000
     pickup_seconds: float = 5.0
     pickup_rate: float = 100.0
+    calls: int = 3_000  # hot calls timed, per path (bench.hot_calls)
     lateness: int = 1_000  # delayed jobs, due at random times over lateness_spread seconds
     lateness_spread: float = 10.0
 
 
-QUICK = Sizes(enqueue=500, drain=500, fork=60, pickup_seconds=0.5, lateness=50, lateness_spread=1.0)
+QUICK = Sizes(
+    enqueue=500,
+    drain=500,
+    fork=60,
+    pickup_seconds=0.5,
+    calls=100,
+    lateness=50,
+    lateness_spread=1.0,
+)
 
 
 def enqueue(bench: Bench, system: System, count: int) -> list[Measurement]:

@@ -136,6 +136,18 @@ def test_peers_run_in_their_own_virtualenvs_made_once(
             venvs.version_in(python, "flask")  # none of the project's packages
 
 
+def test_our_hot_paths_are_measured_on_each_redis_py(
+    quick_run: tuple[subprocess.CompletedProcess[str], str],
+) -> None:
+    output = quick_run[0].stdout
+    table = output[output.index("Our hot paths per job") :]
+    header = next(line for line in table.splitlines() if line.startswith("per job"))
+    assert "ours, redis-py" in header, header
+    for path in ("enqueue", "enqueue_many", "fetch", "job INCR"):
+        line = next(line for line in table.splitlines() if line.startswith(f"{path} "))
+        assert len(re.findall(r"µs CPU, \d+ calls", line)) >= 2, line
+
+
 def test_commands_per_job_and_profile_are_printed(
     quick_run: tuple[subprocess.CompletedProcess[str], str],
 ) -> None:
