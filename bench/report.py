@@ -208,11 +208,13 @@ def cost_table(measurements: Iterable[Measurement]) -> str:
                 f"{m.commands.get('evalsha', 0):.2f}",
                 f"{m.worker_cpu_ms or 0:.3f}",
                 f"{m.redis_cpu_ms or 0:.3f}",
+                "" if m.switches is None else f"{m.switches:.2f}",
+                "" if m.faults is None else f"{m.faults:.2f}",
                 " + ".join(f"{mib:.0f}" for mib in m.peak_rss_mib),
             ]
         )
     header = ["run", "system", "client or workers", "jobs/s", "cmds/job", "evalsha/job"]
-    header += ["its CPU ms/job", "Redis CPU ms/job", "peak RSS MiB"]
+    header += ["its CPU ms/job", "Redis CPU ms/job", "switches/job", "faults/job", "peak RSS MiB"]
     return _table(header, lines)
 
 

@@ -32,6 +32,7 @@ from bench.measure import (
     cpu_seconds,
     peak_rss_mib,
     per_job,
+    switches_and_faults,
 )
 from bench.system import System, WorkerMode
 
@@ -123,11 +124,12 @@ def drain(bench: Bench, system: System, run: Drain) -> Measurement:
             workers.start(run.command, run.cpu)
         _wait_for_done(census, workers, 1, START_TIMEOUT)
         pids = _measured(workers, run.children)
-        start, cpu_start = census.snapshot(), _cpu(bench, pids)
+        start, costs_start = census.snapshot(), _costs(bench, pids)
         _wait_for_done(census, workers, run.count, START_TIMEOUT + run.count / SLOWEST_RATE)
-        end, cpu_end = census.snapshot(), _cpu(bench, pids)
+        end, costs_end = census.snapshot(), _costs(bench, pids)
         rss = [peak_rss_mib(pid) for pid in pids]
     jobs = end.done - start.done
+    cost = [(after - before) / jobs for before, after in zip(costs_start, costs_end, strict=True)]
     return Measurement(
         run.scenario,
         system.name,
@@ -136,8 +138,10 @@ def drain(bench: Bench, system: System, run: Drain) -> Measurement:
         rate=jobs / (end.at - start.at),
         peak_rss_mib=[mib for mib in rss if mib is not None],
         commands=per_job(Census.commands_between(start, end), jobs),
-        worker_cpu_ms=(cpu_end[0] - cpu_start[0]) * 1000 / jobs,
-        redis_cpu_ms=(cpu_end[1] - cpu_start[1]) * 1000 / jobs,
+        worker_cpu_ms=cost[0] * 1000,
+        redis_cpu_ms=cost[1] * 1000,
+        switches=cost[2],
+        faults=cost[3],
     )
 
 
@@ -153,8 +157,15 @@ def describe(mode: WorkerMode, processes: int) -> str:
     return f"{processes} process{'es' if processes > 1 else ''}, {how}"
 
 
-def _cpu(bench: Bench, pids: list[int]) -> tuple[float, float]:
-    return sum(cpu_seconds(pid) for pid in pids), cpu_seconds(bench.redis_pid)
+def _costs(bench: Bench, pids: list[int]) -> tuple[float, float, int, int]:
+    """The workers' CPU, Redis's CPU, the workers' context switches and page faults."""
+    counts = [switches_and_faults(pid) for pid in pids]
+    return (
+        sum(cpu_seconds(pid) for pid in pids),
+        cpu_seconds(bench.redis_pid),
+        sum(switches for switches, _ in counts),
+        sum(faults for _, faults in counts),
+    )
 
 
 def _wait_for_done(census: Census, workers: Workers, count: int, timeout: float) -> None:
