@@ -36,11 +36,12 @@ class VenvError(RuntimeError):
     """A virtualenv could not be made (no package index, say); the message says which."""
 
 
-def python(name: str, requirements: list[str]) -> str:
-    """The interpreter of the virtualenv ``name`` holding ``requirements``, made if needed."""
-    home = VENVS / name
+def python(name: str, requirements: list[str], root: Path = VENVS) -> str:
+    """The interpreter of the virtualenv ``name`` (under ``root``) holding ``requirements``,
+    made if needed."""
+    home = root / name
     wanted = "\n".join(requirements) + "\n"
-    with _locked():
+    with _locked(root):
         if _stamp(home) != wanted:
             _make(home, requirements)
             (home / STAMP).write_text(wanted)
@@ -74,7 +75,7 @@ def _stamp(home: Path) -> str | None:
 
 
 def _make(home: Path, requirements: list[str]) -> None:
-    print(f"... making {home.relative_to(REPO)}: {' '.join(requirements)}", file=sys.stderr)
+    print(f"... making {home}: {' '.join(requirements)}", file=sys.stderr)
     shutil.rmtree(home, ignore_errors=True)
     pip = [sys.executable, "-m", "pip", "--python", str(home / "bin" / "python"), "install"]
     steps = [
@@ -85,12 +86,13 @@ def _make(home: Path, requirements: list[str]) -> None:
         done = subprocess.run(step, capture_output=True, text=True)
         if done.returncode != 0:
             shutil.rmtree(home, ignore_errors=True)
-            raise VenvError(f"could not make {home}: {' '.join(step)}\n{done.stderr[-2000:]}")
+            reason = done.stderr.strip().splitlines()[-1:] or ["no message"]
+            raise VenvError(f"could not make {home} ({' '.join(requirements)}): {reason[0]}")
 
 
 @contextlib.contextmanager
-def _locked() -> Iterator[None]:
-    VENVS.mkdir(parents=True, exist_ok=True)
-    with (VENVS / ".lock").open("w") as lock:
+def _locked(root: Path) -> Iterator[None]:
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield

@@ -73,6 +73,14 @@ def main_table(output: str) -> dict[str, dict[str, str]]:
     return table
 
 
+def skip_if_a_peer_was_left_out(output: str) -> None:
+    """Where the package index cannot be reached, the peers' virtualenvs cannot be made: the
+    run goes on without them and says so; the checks that need them are skipped with that."""
+    left_out = re.search(r"^left out: .*$", output, re.MULTILINE)
+    if left_out:
+        pytest.skip(left_out[0])
+
+
 def test_quick_run_succeeds(quick_run: tuple[subprocess.CompletedProcess[str], str]) -> None:
     result, _ = quick_run
     assert result.returncode == 0, result.stderr[-3000:]
@@ -91,6 +99,7 @@ def test_ours_is_measured_again_on_the_peers_redis_py(
     quick_run: tuple[subprocess.CompletedProcess[str], str],
 ) -> None:
     output = quick_run[0].stdout
+    skip_if_a_peer_was_left_out(output)
     peers_client = re.search(r"Huey [\d.]+ \(redis-py ([\d.]+)\)", output)
     assert peers_client, output[:500]
     column = f"ours, redis-py {peers_client[1]}"
@@ -124,7 +133,11 @@ def test_count_2_is_compared_with_two_separate_processes(
 def test_peers_run_in_their_own_virtualenvs_made_once(
     quick_run: tuple[subprocess.CompletedProcess[str], str],
 ) -> None:
-    assert quick_run[0].returncode == 0
+    output = quick_run[0].stdout
+    skip_if_a_peer_was_left_out(output)
+    table = main_table(output)
+    assert NUMBER.search(table["drain, 1 process x 10 threads"]["Huey"])
+    assert NUMBER.search(table["drain, fork per job"]["RQ"])
     for peer, package in (("huey", "huey"), ("rq", "rq")):
         stamp = venvs.VENVS / peer / venvs.STAMP
         made = stamp.stat().st_mtime_ns
@@ -140,6 +153,7 @@ def test_our_hot_paths_are_measured_on_each_redis_py(
     quick_run: tuple[subprocess.CompletedProcess[str], str],
 ) -> None:
     output = quick_run[0].stdout
+    skip_if_a_peer_was_left_out(output)  # ours on the peers' redis-py needs the package index
     table = output[output.index("Our hot paths per job") :]
     header = next(line for line in table.splitlines() if line.startswith("per job"))
     assert "ours, redis-py" in header, header
