@@ -124,7 +124,7 @@ $(BENCH_INSTALLED): $(INSTALLED)
 	$(PIP_INSTALL) -e '.[web,workshop,dev,bench]'
 	touch $(BENCH_INSTALLED)
 
-bench: $(BENCH_INSTALLED) ## Our queue vs RQ and Huey side by side: enqueue, drain, pickup latency, memory (a few minutes)
+bench: $(BENCH_INSTALLED) ## Our queue vs Sidekiq, Huey and RQ side by side: enqueue, drain, pickup latency, memory (several minutes)
 	$(BIN)/python -m bench
 
 # Jupyter and matplotlib are an extra of their own, installed on first use of these targets.

@@ -7,6 +7,8 @@
   KILL after a grace period. It stops them in ``finally`` blocks, at interpreter exit (atexit),
   and on SIGTERM/SIGINT; and on Linux a worker is sent TERM if the harness itself is killed.
   So a benchmark never leaves a process behind.
+* :func:`run_client` runs a system's client program (its enqueue side) to the end, and reads the
+  seconds its calls took.
 * :func:`wait_until` polls with a deadline, so a stuck worker fails the run instead of hanging.
 """
 
@@ -14,15 +16,17 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Self
+from typing import Any, Self
 
 import redis
 
@@ -88,6 +92,41 @@ class Bench:
         """The environment of a worker: this Redis, and ``bench`` importable from the repo."""
         path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")]))
         return {**os.environ, "REDIS_URL": self.url, "PYTHONPATH": path}
+
+
+@dataclass(frozen=True)
+class ClientRun:
+    """What a client program reported: the time its enqueue calls took, and its CPU."""
+
+    seconds: float
+    cpu_seconds: float
+
+
+def run_client(bench: Bench, command: list[str], timeout: float) -> ClientRun:
+    """Run a client program (:mod:`bench.enqueuer` or its Ruby twin) to the end, and read
+    what it reported."""
+    reported = run_json(bench, command, timeout)
+    return ClientRun(float(reported["seconds"]), float(reported["cpu_seconds"]))
+
+
+def run_json(bench: Bench, command: list[str], timeout: float) -> dict[str, Any]:
+    """Run a program that ends by printing one JSON object, with the workers' environment."""
+    done = subprocess.run(
+        command,
+        cwd=REPO,
+        env=bench.environment(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=_die_with_harness,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} exited ({done.returncode}):\n{done.stderr[-3000:]}"
+        )
+    reported: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return reported
 
 
 class Workers:

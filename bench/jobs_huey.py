@@ -1,5 +1,5 @@
 """Benchmark tasks for Huey (``huey_consumer bench.jobs_huey.huey``): Huey's defaults, on the
-benchmark's Redis (``REDIS_URL``)."""
+benchmark's Redis (``REDIS_URL``); and how the benchmark enqueues them (:mod:`bench.enqueuer`)."""
 
 from __future__ import annotations
 
@@ -21,3 +21,16 @@ def noop() -> None:
 @huey.task()
 def pickup(enqueued_at: float) -> None:
     job_body.record_pickup(enqueued_at)
+
+
+def enqueue_one() -> None:
+    noop()
+
+
+def enqueue_many(count: int) -> None:
+    # Huey has no bulk enqueue: task.map sends one LPUSH per job.
+    noop.map([() for _ in range(count)])
+
+
+def enqueue_pickup(enqueued_at: float) -> None:
+    pickup(enqueued_at)

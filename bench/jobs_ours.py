@@ -1,10 +1,16 @@
-"""Benchmark jobs for our queue (``python -m jobs work --import bench.jobs_ours``)."""
+"""Benchmark jobs for our queue (``python -m jobs work --import bench.jobs_ours``), and how the
+benchmark enqueues them (:mod:`bench.enqueuer`)."""
 
 from __future__ import annotations
 
-from bench import job_body
+import functools
+import os
 
-QUEUE = "bench"
+from bench import job_body
+from bench.system import QUEUE
+from jobs.client import Client
+from jobs.settings import Settings
+from jobs.store import Store
 
 
 class Noop:
@@ -25,3 +31,22 @@ class Pickup:
     @staticmethod
     def perform(enqueued_at: float) -> None:
         job_body.record_pickup(enqueued_at)
+
+
+@functools.cache
+def client() -> Client:
+    # REDIS_URL is required: the benchmark must never reach a Redis it did not start.
+    url = os.environ["REDIS_URL"]
+    return Client(Store(url), Settings(redis_url=url))
+
+
+def enqueue_one() -> None:
+    client().enqueue(Noop)
+
+
+def enqueue_many(count: int) -> None:
+    client().enqueue_many(Noop, [[] for _ in range(count)])
+
+
+def enqueue_pickup(enqueued_at: float) -> None:
+    client().enqueue(Pickup, enqueued_at)

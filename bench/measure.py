@@ -6,6 +6,8 @@
   the ``evalsha`` that ran them: that is the work Redis does per job. Round trips are the
   commands a client sends: for a script, one ``evalsha``.
 * :func:`cpu_seconds` is a process's CPU time, its reaped children's included (fork per job).
+* :func:`switches_and_faults` counts a process's context switches and minor page faults.
+* :func:`child_pids` finds a supervisor's worker processes, to measure them too.
 * :func:`peak_rss_mib` is a process's high-water mark of resident memory (``VmHWM``, Linux).
 """
 
@@ -79,6 +81,33 @@ def cpu_seconds(pid: int) -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
+def switches_and_faults(pid: int) -> tuple[int, int]:
+    """Context switches of a process's live threads (each one's is in its own ``task/``
+    entry), and its minor page faults, its waited-for children's included (Linux; else 0s).
+    Threads handing the GIL to one another switch; a forked process faults as it copies the
+    memory it shares with its parent."""
+    switches = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            continue  # the thread has just exited
+        switches += sum(int(line.split()[1]) for line in lines if "ctxt_switches:" in line)
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return switches, 0
+    return switches, int(fields[7]) + int(fields[8])  # minflt, cminflt
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` has started and not yet waited for (a supervisor's workers)."""
+    try:
+        return [child.pid for child in psutil.Process(pid).children()]
+    except psutil.NoSuchProcess:
+        return []
+
+
 def peak_rss_mib(pid: int) -> float | None:
     """The most resident memory the process has used so far, in MiB (None off Linux)."""
     try:
@@ -106,6 +135,8 @@ class Measurement:
     commands: dict[str, float] = field(default_factory=dict)  # per job, by command
     worker_cpu_ms: float | None = None  # per job, all worker processes together
     redis_cpu_ms: float | None = None  # per job
+    switches: float | None = None  # context switches per job, all worker processes together
+    faults: float | None = None  # minor page faults per job, the same
 
     @property
     def commands_per_job(self) -> float | None:

@@ -27,7 +27,7 @@ MODES: dict[WorkerMode, str] = {"thread": "1 process, 10 threads", "fork": "fork
 def measure_metrics_cost(bench: Bench, sizes: Sizes, quick: bool = False) -> list[str]:
     """One line per mode: medians with metrics on and off, and their ratios (``quick``: one
     round each, a smoke run)."""
-    on, off = Ours(bench.url), Ours(bench.url, metrics=False)
+    on, off = Ours(), Ours(metrics=False)
     lines = []
     for mode, described in MODES.items():
         count = sizes.drain if mode == "thread" else sizes.fork

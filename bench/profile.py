@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import Bench, Workers, wait_until
+from bench.harness import Bench, Workers, run_client, wait_until
 from bench.measure import Census
 from bench.ours import Ours
 
@@ -62,9 +62,9 @@ def profile_thread_worker(bench: Bench, jobs: int) -> Profile | None:
     spy = py_spy()
     if spy is None:
         return None
-    ours = Ours(bench.url)
+    ours = Ours()
     bench.flush()
-    ours.enqueue_noops(jobs)
+    run_client(bench, ours.client_command("bulk", str(jobs)), 60 + jobs / 20)
     worker_command = ours.worker_command("thread")
     assert worker_command is not None
     output = bench.server.data_dir / "profile.txt"

@@ -1,16 +1,10 @@
-"""RQ as the harness drives it: its default forking ``Worker``, and ``SimpleWorker`` (no fork)
-for memory. RQ's defaults otherwise; logging at WARNING like the others (``--quiet``)."""
+"""RQ as the harness drives it, in its own virtualenv (``pip install rq``): its default forking
+``Worker``, and ``SimpleWorker`` (no fork) for memory. RQ's defaults otherwise; logging at
+WARNING like the others (``--quiet``)."""
 
 from __future__ import annotations
 
-import sys
-
-import redis
-from rq import Queue
-
-from bench import jobs_rq
-from bench.jobs_ours import QUEUE
-from bench.system import WorkerMode
+from bench.system import QUEUE, WorkerMode, python_client
 
 WORKER_CLASSES = {"fork": "rq.worker.Worker", "simple": "rq.worker.SimpleWorker"}
 
@@ -19,21 +13,15 @@ class RQPeer:
     name = "RQ"
     bulk_api = "Queue.enqueue_many (one pipeline)"
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, python: str, redis_url: str) -> None:
+        self.python = python
         self.redis_url = redis_url
-        self.queue = Queue(QUEUE, connection=redis.Redis.from_url(redis_url))
 
-    def enqueue_noop(self) -> None:
-        self.queue.enqueue(jobs_rq.noop)
-
-    def enqueue_noops(self, count: int) -> None:
-        self.queue.enqueue_many([Queue.prepare_data(jobs_rq.noop) for _ in range(count)])
-
-    def enqueue_pickup(self, enqueued_at: float) -> None:
-        self.queue.enqueue(jobs_rq.pickup, enqueued_at)
+    def client_command(self, *args: str) -> list[str]:
+        return python_client(self.python, "bench.jobs_rq", *args)
 
     def worker_command(self, mode: WorkerMode) -> list[str] | None:
         if mode not in WORKER_CLASSES:
             return None
-        worker = [sys.executable, "-m", "rq.cli", "worker", "--quiet", "--url", self.redis_url]
+        worker = [self.python, "-m", "rq.cli", "worker", "--quiet", "--url", self.redis_url]
         return [*worker, "--worker-class", WORKER_CLASSES[mode], QUEUE]

@@ -1,7 +1,9 @@
-"""What the harness needs from a queue system: enqueue two ways, and start its workers.
+"""What the harness needs from a queue system: its client program, and its workers.
 
-Every system (ours, Huey, RQ) is driven through this one shape, so each scenario runs the
-same steps for all of them and only these few methods differ.
+Every system (ours, Sidekiq, Huey, RQ) is driven through this one shape, so each scenario runs
+the same steps for all of them and only these few methods differ. A system's client and its
+workers run with the system's own interpreter (see :mod:`bench.venvs`), never inside the
+harness's process.
 """
 
 from __future__ import annotations
@@ -13,23 +15,23 @@ from typing import Literal, Protocol
 # simple: one process, one job at a time, no fork (RQ's SimpleWorker)
 WorkerMode = Literal["thread", "fork", "simple"]
 THREADS = 10
+QUEUE = "bench"  # every system's jobs go to a queue of this name
 
 
 class System(Protocol):
     name: str
+    bulk_api: str  # what the bulk enqueue calls, for the table
 
-    def enqueue_noop(self) -> None:
-        """Enqueue one no-op job, the way an application would, one call per job."""
-
-    def enqueue_noops(self, count: int) -> None:
-        """Enqueue ``count`` no-op jobs with the system's bulk API (if it has one)."""
-
-    def enqueue_pickup(self, enqueued_at: float) -> None:
-        """Enqueue one pickup-latency job stamped with ``enqueued_at`` (``time.time()``)."""
+    def client_command(self, *args: str) -> list[str]:
+        """The command line of the system's client program with ``args`` (see
+        :mod:`bench.enqueuer`: ``one COUNT``, ``bulk COUNT``, ``pickup COUNT RATE``)."""
+        ...
 
     def worker_command(self, mode: WorkerMode) -> list[str] | None:
         """The command line of one worker process in ``mode``; None if it has no such mode."""
+        ...
 
-    @property
-    def bulk_api(self) -> str:
-        """What ``enqueue_noops`` calls, for the table."""
+
+def python_client(python: str, module: str, *args: str) -> list[str]:
+    """:mod:`bench.enqueuer` run by ``python`` on the job module ``module``."""
+    return [python, "-m", "bench.enqueuer", module, *args]
