@@ -16,7 +16,7 @@ from bench import scenarios
 from bench.harness import Bench
 from bench.measure import Measurement
 from bench.ours import Ours
-from bench.scenarios import Sizes
+from bench.scenarios import Drain, Sizes
 from bench.system import WorkerMode
 
 # Rounds per side: thread-mode drains take seconds, fork-per-job ones tens of seconds.
@@ -35,8 +35,10 @@ def measure_metrics_cost(bench: Bench, sizes: Sizes, quick: bool = False) -> lis
         rounds = 1 if quick else ROUNDS[mode]
         for round_ in range(rounds):
             for system in (on, off) if round_ % 2 == 0 else (off, on):
-                measured = scenarios.drain(bench, system, mode, 1, count, "metrics-cost")
-                assert measured is not None
+                command = system.worker_command(mode)
+                assert command is not None
+                run = Drain("metrics-cost", command, described, 1, count)
+                measured = scenarios.drain(bench, system, run)
                 runs[system.metrics].append(measured)
         lines.append(f"{described}, {count} jobs, {rounds} rounds each:" + _compare(runs))
     return lines
