@@ -121,7 +121,8 @@ class Worker:
         """Forked children or threads, each handing its jobs' outcomes to this worker's
         settler (a thread's through its own batch settler)."""
         if self.fork_per_job:
-            return ForkRunner(self.ids[0], self.settler, self._process, self.hooks.run_after_fork)
+            after_fork = self.hooks.run_after_fork
+            return ForkRunner(self.ids[0], self.settler, self._process, after_fork, self._wake)
         fetchers = [
             BatchFetcher(self.store, self.settings, slot, self._queues_to_go_on_with)
             for slot in self.ids
