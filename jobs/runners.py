@@ -51,6 +51,8 @@ FINISHED = b"\n"
 KillReason = Literal["killed", "timed_out"]
 # Runs one job and hands its outcome to the Settle it is given (jobs.processor.process).
 Process = Callable[[Delivery, Settle], object]
+# A forking worker's next job for a slot, and its timeout; None: none (or not now).
+NextJob = Callable[[str], tuple[Delivery, float | None] | None]
 
 
 @dataclass
@@ -197,12 +199,15 @@ class ForkRunner:
         process: Process,
         after_fork: Callable[[], None],
         wake: Callable[[], None],
+        next_job: NextJob,
     ) -> None:
         """``after_fork``: run in each child when it is handed its job, before running it (a
         spare is forked ahead of its job, but the hooks belong to the job: see README).
-        ``wake``: wakes the worker's loop (called in a child once its job has ended)."""
+        ``wake``: wakes the worker's loop (called in a child once its job has ended).
+        ``next_job``: fetches the next job as soon as a child has reported (see collect)."""
         self._slot = slot
         self._wake = wake
+        self._next_job = next_job
         self._settler = settler
         self._process = process
         self._after_fork = after_fork
@@ -222,11 +227,14 @@ class ForkRunner:
         return {self._slot: self._child} if self._child else {}
 
     def start(self, slot: str, delivery: Delivery, timeout: float | None) -> None:
+        self._begin(delivery, timeout)
+        self._spare = fork_spare(self._run_job)  # the next job's, while this one runs
+
+    def _begin(self, delivery: Delivery, timeout: float | None) -> None:
         self._reports.seek(0)
         self._reports.truncate()
         pid = self._hand_over(delivery.entry)
         self._child = Running(delivery, timeout, pid=pid)
-        self._spare = fork_spare(self._run_job)  # the next job's, while this one runs
 
     def _hand_over(self, entry: bytes) -> int:
         """Give the job to the spare child (a fresh one if there is none, or it died while it
@@ -257,7 +265,12 @@ class ForkRunner:
 
     def collect(self) -> list[str]:
         """Settle the child's job once it has ended (the child says so, or exits); returns its
-        slot, then free."""
+        slot if it is free now.
+
+        A job that ran to its end and reported is followed at once by the next one: fetched,
+        handed to the spare, and only then settled, while the next job runs. The worker holds
+        both jobs in flight for that moment (after a ``kill -9`` then, both are put back and
+        the finished one runs again: at least once, as ever)."""
         self._leaving.reap()
         child = self._child
         if child is None:
@@ -274,10 +287,18 @@ class ForkRunner:
         self._child = None
         reported = reported.removesuffix(FINISHED)
         # A report means the job ran to its end, whatever happened to the process after that.
+        # A job whose process died is settled first (a crash puts it back at the front).
+        child.delivery.ended = time.monotonic()  # its run time, not the next job's fetch
+        following = self._next_job(self._slot) if reported else None
+        if following is not None:
+            self._begin(*following)
         outcome = read_report(reported) if reported else _ending(child, status)
         if outcome is not None:
             self._settler.settle(child.delivery, outcome)
-        return [self._slot]
+        if following is None:
+            return [self._slot]
+        self._spare = fork_spare(self._run_job)
+        return []
 
     def overdue(self) -> set[str]:
         return set()  # an overdue child is killed instead (see collect)
