@@ -218,7 +218,10 @@ class ForkRunner:
         # Each child writes its job's outcome here, and the parent settles it in Redis on its
         # own connection: a child needs no connection to report, and one that cannot reach
         # Redis loses nothing. One file, emptied before each hand-over, serves every child.
-        self._reports = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the worker
+        # Read and written at explicit offsets: a spare is forked before the file is emptied
+        # for its job, so it must not rely on a file position (or a buffer) of its parent's.
+        self._reports = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 - as long as the worker
+        self._reported = 0  # in a child: the length of its report
 
     def free_slots(self) -> list[str]:
         return [] if self._child else [self._slot]
@@ -231,8 +234,7 @@ class ForkRunner:
         self._spare = fork_spare(self._run_job)  # the next job's, while this one runs
 
     def _begin(self, delivery: Delivery, timeout: float | None) -> None:
-        self._reports.seek(0)
-        self._reports.truncate()
+        os.ftruncate(self._reports.fileno(), 0)
         pid = self._hand_over(delivery.entry)
         self._child = Running(delivery, timeout, pid=pid)
 
@@ -254,14 +256,14 @@ class ForkRunner:
         self._process(delivery, self._write_report)
         # The job has ended: the worker may settle it and go on without waiting for this
         # process to exit (tearing down a copy of the worker takes milliseconds).
-        self._reports.write(FINISHED)
-        self._reports.flush()
+        os.pwrite(self._reports.fileno(), FINISHED, self._reported)
         self._wake()
         return 0
 
     def _write_report(self, delivery: Delivery, outcome: Outcome) -> None:
-        self._reports.write(report(outcome))
-        self._reports.flush()
+        data = report(outcome)
+        os.pwrite(self._reports.fileno(), data, 0)
+        self._reported = len(data)
 
     def collect(self) -> list[str]:
         """Settle the child's job once it has ended (the child says so, or exits); returns its
@@ -278,8 +280,8 @@ class ForkRunner:
         if child.killed_for is None and time.monotonic() > child.deadline():
             self._kill(child, "timed_out")
         done_pid, status = os.waitpid(child.pid, os.WNOHANG)
-        self._reports.seek(0)
-        reported = self._reports.read()
+        reports = self._reports.fileno()
+        reported = os.pread(reports, os.fstat(reports).st_size, 0)
         if done_pid == 0:
             if not reported.endswith(FINISHED):
                 return []
