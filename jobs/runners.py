@@ -3,7 +3,8 @@
 * :class:`ForkRunner` (Resque's model): one job at a time, each in a forked child process. A
   job that leaks memory, crashes the interpreter or corrupts global state takes only its child
   down; the worker lives on. It can also be stopped: a child that runs over its job's timeout
-  is killed. Costs a fork per job (about a millisecond).
+  is killed. Costs a fork per job (a few milliseconds), made while the previous job runs: the
+  next job goes to a spare child that is already waiting (see :mod:`jobs.children`).
 * :class:`ThreadRunner` (Sidekiq's model): N jobs at once on N threads of one process. Far less
   overhead and memory per job, but jobs share the process, and a thread cannot be stopped from
   outside: a job past its timeout is only reported as overdue.
@@ -17,12 +18,10 @@ it died (crashed, killed, timed out).
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import queue
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -30,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from jobs.children import Leaving, Spare, fork_spare, reap
+from jobs.children import signal_when_parent_dies as signal_when_parent_dies  # re-exported
 from jobs.fetch import BatchFetcher, Delivery
 from jobs.outage import REDIS_ERRORS
 from jobs.settle import (
@@ -44,12 +45,14 @@ from jobs.settle import (
     report,
 )
 
-CHILD_STOP_GRACE = 5.0
-KEYBOARD_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
 log = logging.getLogger("jobs.worker")
+# Written by a child after its report once its job has ended (a report is one line of JSON).
+FINISHED = b"\n"
 KillReason = Literal["killed", "timed_out"]
 # Runs one job and hands its outcome to the Settle it is given (jobs.processor.process).
 Process = Callable[[Delivery, Settle], object]
+# A forking worker's next job for a slot, and its timeout; None: none (or not now).
+NextJob = Callable[[str], tuple[Delivery, float | None] | None]
 
 
 @dataclass
@@ -190,18 +193,35 @@ class ThreadRunner:
 
 class ForkRunner:
     def __init__(
-        self, slot: str, settler: Settler, process: Process, after_fork: Callable[[], None]
+        self,
+        slot: str,
+        settler: Settler,
+        process: Process,
+        after_fork: Callable[[], None],
+        wake: Callable[[], None],
+        next_job: NextJob,
     ) -> None:
-        """``after_fork``: run in each child before its job (the after-fork hooks)."""
+        """``after_fork``: run in each child when it is handed its job, before running it (a
+        spare is forked ahead of its job, but the hooks belong to the job: see README).
+        ``wake``: wakes the worker's loop (called in a child once its job has ended).
+        ``next_job``: fetches the next job as soon as a child has reported (see collect)."""
         self._slot = slot
+        self._wake = wake
+        self._next_job = next_job
         self._settler = settler
         self._process = process
         self._after_fork = after_fork
         self._child: Running | None = None
+        # The child for the next job, forked while the current one runs (see jobs.children).
+        self._spare: Spare | None = None
+        self._leaving = Leaving()
         # Each child writes its job's outcome here, and the parent settles it in Redis on its
         # own connection: a child needs no connection to report, and one that cannot reach
-        # Redis loses nothing. One file, emptied before each fork, serves every child.
-        self._reports = tempfile.TemporaryFile()  # noqa: SIM115 - open as long as the worker
+        # Redis loses nothing. One file, emptied before each hand-over, serves every child.
+        # Read and written at explicit offsets: a spare is forked before the file is emptied
+        # for its job, so it must not rely on a file position (or a buffer) of its parent's.
+        self._reports = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 - as long as the worker
+        self._reported = 0  # in a child: the length of its report
 
     def free_slots(self) -> list[str]:
         return [] if self._child else [self._slot]
@@ -210,42 +230,77 @@ class ForkRunner:
         return {self._slot: self._child} if self._child else {}
 
     def start(self, slot: str, delivery: Delivery, timeout: float | None) -> None:
-        parent = os.getpid()
-        self._reports.seek(0)
-        self._reports.truncate()
-        pid = os.fork()
-        if pid == 0:
-            os._exit(_run_child(parent, lambda: self._run_job(delivery)))
+        self._begin(delivery, timeout)
+        self._spare = fork_spare(self._run_job)  # the next job's, while this one runs
+
+    def _begin(self, delivery: Delivery, timeout: float | None) -> None:
+        os.ftruncate(self._reports.fileno(), 0)
+        pid = self._hand_over(delivery.entry)
         self._child = Running(delivery, timeout, pid=pid)
 
-    def _run_job(self, delivery: Delivery) -> int:
+    def _hand_over(self, entry: bytes) -> int:
+        """Give the job to the spare child (a fresh one if there is none, or it died while it
+        waited); returns the pid of the child running it."""
+        for _ in range(2):
+            spare, self._spare = self._spare or fork_spare(self._run_job), None
+            if spare.hand_over(entry):
+                return spare.pid
+            reap(spare.pid)
+            log.warning("a spare child (pid %d) died before it was given a job", spare.pid)
+        return spare.pid  # it died too: collect() settles the job as a crash
+
+    def _run_job(self, entry: bytes) -> int:
         """In the child: run the job, and write its outcome down for the worker to settle."""
         self._after_fork()
+        delivery = Delivery.of(self._settler.store, self._settler.settings, self._slot, entry)
         self._process(delivery, self._write_report)
+        # The job has ended: the worker may settle it and go on without waiting for this
+        # process to exit (tearing down a copy of the worker takes milliseconds).
+        os.pwrite(self._reports.fileno(), FINISHED, self._reported)
+        self._wake()
         return 0
 
     def _write_report(self, delivery: Delivery, outcome: Outcome) -> None:
-        self._reports.write(report(outcome))
-        self._reports.flush()
+        data = report(outcome)
+        os.pwrite(self._reports.fileno(), data, 0)
+        self._reported = len(data)
 
     def collect(self) -> list[str]:
-        """Settle the child's job once the child has ended; returns its slot, then free."""
+        """Settle the child's job once it has ended (the child says so, or exits); returns its
+        slot if it is free now.
+
+        A job that ran to its end and reported is followed at once by the next one: fetched,
+        handed to the spare, and only then settled, while the next job runs. The worker holds
+        both jobs in flight for that moment (after a ``kill -9`` then, both are put back and
+        the finished one runs again: at least once, as ever)."""
+        self._leaving.reap()
         child = self._child
         if child is None:
             return []
         if child.killed_for is None and time.monotonic() > child.deadline():
             self._kill(child, "timed_out")
         done_pid, status = os.waitpid(child.pid, os.WNOHANG)
+        reports = self._reports.fileno()
+        reported = os.pread(reports, os.fstat(reports).st_size, 0)
         if done_pid == 0:
-            return []
+            if not reported.endswith(FINISHED):
+                return []
+            self._leaving.add(child.pid)
         self._child = None
-        self._reports.seek(0)
-        reported = self._reports.read()
+        reported = reported.removesuffix(FINISHED)
         # A report means the job ran to its end, whatever happened to the process after that.
+        # A job whose process died is settled first (a crash puts it back at the front).
+        child.delivery.ended = time.monotonic()  # its run time, not the next job's fetch
+        following = self._next_job(self._slot) if reported else None
+        if following is not None:
+            self._begin(*following)
         outcome = read_report(reported) if reported else _ending(child, status)
         if outcome is not None:
             self._settler.settle(child.delivery, outcome)
-        return [self._slot]
+        if following is None:
+            return [self._slot]
+        self._spare = fork_spare(self._run_job)
+        return []
 
     def overdue(self) -> set[str]:
         return set()  # an overdue child is killed instead (see collect)
@@ -257,7 +312,7 @@ class ForkRunner:
         return {self._slot: [self._child.delivery.entry]} if self._child else {}
 
     def kill_running(self) -> bool:
-        """USR1: kill the running child; its job becomes a failure record."""
+        """USR1: kill the running child (not the spare); its job becomes a failure record."""
         if self._child is None:
             return False
         self._kill(self._child, "killed")
@@ -268,18 +323,16 @@ class ForkRunner:
         os.kill(child.pid, signal.SIGKILL)
 
     def stop_now(self) -> None:
-        """Stop the running child: TERM, then KILL if it has not gone after a grace period."""
+        """Stop the spare, and the running child: TERM, then KILL if it has not gone after a
+        grace period."""
+        if self._spare is not None:
+            self._spare.stop()
+            self._spare = None
+        self._leaving.reap_all()
         if self._child is None:
             return
-        pid = self._child.pid
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + CHILD_STOP_GRACE
-        while time.monotonic() < deadline:
-            if os.waitpid(pid, os.WNOHANG)[0] != 0:
-                return
-            time.sleep(0.01)
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        os.kill(self._child.pid, signal.SIGTERM)
+        reap(self._child.pid)
 
 
 def _ending(child: Running, status: int) -> Outcome | None:
@@ -298,63 +351,3 @@ def _crash_reason(status: int) -> str | None:
         return f"killed by signal {signal.Signals(os.WTERMSIG(status)).name}"
     code = os.waitstatus_to_exitcode(status)
     return None if code == 0 else f"exited with status {code}"
-
-
-def _run_child(parent: int, body: Callable[[], int]) -> int:
-    """The forked child: behave like a plain process (leaving Ctrl-C to its worker), die with
-    the parent, run the job."""
-    try:
-        signal.set_wakeup_fd(-1)
-        for signum in (
-            signal.SIGTERM,
-            signal.SIGCHLD,
-            signal.SIGUSR1,
-            signal.SIGUSR2,
-            signal.SIGCONT,
-        ):
-            signal.signal(signum, signal.SIG_DFL)
-        # A terminal's Ctrl-C (and Ctrl-\) reaches every process of its group, this child too.
-        # The worker decides what happens to the job (finish within --shutdown-timeout, or be
-        # put back): it stops the child with TERM, or KILL, when it has decided.
-        for signum in KEYBOARD_SIGNALS:
-            signal.signal(signum, signal.SIG_IGN)
-        die_with_parent(parent)
-        return body()
-    except BaseException:
-        log.exception("a job's child process failed")
-        return 1
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-
-
-PR_SET_PDEATHSIG = 1
-# Loaded once, here, rather than in every child (it costs a fraction of a millisecond each time).
-LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
-
-
-def signal_when_parent_dies(signum: int) -> bool:
-    """Ask the kernel to send this process ``signum`` when its parent dies, even by
-    ``kill -9``. Linux only: returns False where it cannot."""
-    if LIBC is None:
-        return False
-    LIBC.prctl(PR_SET_PDEATHSIG, signum)
-    return True
-
-
-def die_with_parent(parent: int) -> None:
-    """Make this process exit when ``parent`` does.
-
-    If a worker is killed with ``kill -9`` its jobs go back on their queues; its child must
-    not go on running one of them, or the job would run twice at the same time.
-    """
-    if not signal_when_parent_dies(signal.SIGKILL):
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if os.getppid() != parent:  # the parent died before we asked to be told
-        os._exit(1)
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(1)

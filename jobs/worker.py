@@ -121,7 +121,10 @@ class Worker:
         """Forked children or threads, each handing its jobs' outcomes to this worker's
         settler (a thread's through its own batch settler)."""
         if self.fork_per_job:
-            return ForkRunner(self.ids[0], self.settler, self._process, self.hooks.run_after_fork)
+            after_fork, slot = self.hooks.run_after_fork, self.ids[0]
+            return ForkRunner(
+                slot, self.settler, self._process, after_fork, self._wake, self._next_job
+            )
         fetchers = [
             BatchFetcher(self.store, self.settings, slot, self._queues_to_go_on_with)
             for slot in self.ids
@@ -237,6 +240,14 @@ class Worker:
                 return False
             self.runner.start(slot, delivery, self._timeout_of(delivery))
         return True
+
+    def _next_job(self, slot: str) -> tuple[Delivery, float | None] | None:
+        """A forking worker's next job, taken as soon as its child finished one (none while
+        paused or stopping), and its timeout."""
+        if self.controls.stopping() or self.controls.paused:
+            return None
+        delivery = self.fetcher.fetch(slot)
+        return None if delivery is None else (delivery, self._timeout_of(delivery))
 
     def _timeout_of(self, delivery: Delivery) -> float | None:
         """The job class's ``timeout`` in seconds, if it sets one."""
