@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 import redis
 from flask import Flask
+from sqlalchemy import select
 
 from blog_app import create_app
 from blog_app.config import BlogConfig
-from blog_app.db import create_schema, engine
-from blog_app.models import Author
+from blog_app.db import create_schema, engine, open_session
+from blog_app.models import Article, Author
 from jobs.client import Client
 from tests.blog_app.helpers import Browser
 
@@ -64,6 +65,17 @@ def browser(blog: Flask) -> Browser:
     browser = Browser(blog.test_client())
     browser.log_in("ada@example.com", PASSWORD)
     return browser
+
+
+@pytest.fixture
+def article(blog: Flask, browser: Browser) -> int:
+    """A published article's id, by the browser's author (chapters 4 and 6 comment on it)."""
+    with open_session(blog) as db:
+        article = Article(author=db.scalars(select(Author)).one(), title="Queues", body="Jobs.")
+        article.publish()
+        db.add(article)
+        db.flush()
+        return article.id
 
 
 @pytest.fixture

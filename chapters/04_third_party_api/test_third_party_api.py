@@ -18,7 +18,7 @@ from sqlalchemy import select
 import jobs
 from blog_app.config import BlogConfig
 from blog_app.db import open_session
-from blog_app.models import Article, Author, Comment, CommentStatus
+from blog_app.models import Comment, CommentStatus
 from blog_app.outside.api_standin import ApiStandin
 from chapters.conftest import run_worker
 from jobs.client import Client
@@ -50,17 +50,6 @@ def blog_config(blog_config: BlogConfig, api: ApiStandin) -> BlogConfig:
     return blog_config.with_changes(
         spam_api_url=api.url, spam_api_timeout=TIMEOUT, smtp_port=free_port()
     )
-
-
-@pytest.fixture
-def article(blog: Flask, browser: Browser) -> int:
-    """A published article's id."""
-    with open_session(blog) as db:
-        article = Article(author=db.scalars(select(Author)).one(), title="Queues", body="Jobs.")
-        article.publish()
-        db.add(article)
-        db.flush()
-        return article.id
 
 
 def _job_class() -> type:

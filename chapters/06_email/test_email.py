@@ -23,7 +23,7 @@ import jobs.hooks
 from blog_app import create_app
 from blog_app.config import BlogConfig
 from blog_app.db import engine, open_session
-from blog_app.models import Article, Author, Comment, Notification
+from blog_app.models import Comment, Notification
 from blog_app.outside.smtp_sink import SmtpSink
 from chapters.conftest import run_worker
 from chapters.mail_twice import count_mail
@@ -53,17 +53,6 @@ def blog_config(blog_config: BlogConfig, sink: SmtpSink) -> BlogConfig:
     return blog_config.with_changes(
         smtp_port=sink.port, spam_api_url=f"http://127.0.0.1:{free_port()}"
     )
-
-
-@pytest.fixture
-def article(blog: Flask, browser: Browser) -> int:
-    """A published article's id, by Ada (the browser's author)."""
-    with open_session(blog) as db:
-        article = Article(author=db.scalars(select(Author)).one(), title="Queues", body="Jobs.")
-        article.publish()
-        db.add(article)
-        db.flush()
-        return article.id
 
 
 def _job_class(name: str = "NotifyAuthor") -> type:
