@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from jobs.payload import Payload
 from jobs.settings import Settings
-from jobs.store import Store, entry_parts
+from jobs.store import Landing, Store, entry_parts
 
 # A worker thread takes as many jobs at a time as it expects to finish in BATCH_SECONDS, going
 # by how long its last batch took per job, and never more than MAX_BATCH: one at a time when
@@ -95,6 +95,9 @@ class BatchFetcher:
     jobs taken but not started, or finished but not yet acknowledged, leaves them in flight,
     and they are put back and run again (at least once).
 
+    When the queues run dry, a thread of a worker on a single queue waits for its next job
+    inside Redis (:meth:`wait`, with a blocking move: see :mod:`jobs.store.landing`).
+
     The batch size follows the jobs (see ``BATCH_SECONDS``). Quick jobs are where a round trip
     per job is the cost that matters; a slow job taken with others could hold them up, so the
     worker's loop gives back what a thread holds when its current job runs long, and when the
@@ -109,8 +112,11 @@ class BatchFetcher:
         worker_id: str,
         queues: Callable[[], list[str]],
         clock: Callable[[], float] = time.monotonic,
+        landing: Landing | None = None,
     ) -> None:
+        """``landing``: for a worker on a single queue, how an idle thread waits for a job."""
         self._store, self._settings, self.worker_id = store, settings, worker_id
+        self.landing = landing
         self._clock = clock  # times the jobs, to size the next batch
         self._queues = queues  # where to take the next jobs from; [] while paused or stopping
         self._lock = threading.Lock()
@@ -147,6 +153,7 @@ class BatchFetcher:
         """The thread's next job: one it holds, else one from a new round trip (None once the
         queues are empty, or the worker is pausing or stopping)."""
         queues = self._queues()
+        self.confirm_landing()
         with self._lock:
             if queues and self._held:
                 self._batch_started += 1
@@ -165,6 +172,46 @@ class BatchFetcher:
             self._held.extend(taken[1:])
             self._shown = taken[0] if taken else None
             return self._start(self._shown)
+
+    def wait(self) -> Delivery | None:
+        """An idle thread's next job, taken the moment it is pushed: wait for it inside Redis
+        (up to a few seconds; None if none came, or the worker ended the wait). Only for a
+        worker on a single queue (``landing``), and not while it pauses or stops."""
+        assert self.landing is not None, "a worker on a single queue waits in Redis"
+        if not self.may_wait():
+            return None
+        try:
+            entry = self.landing.take(run_at(), self.may_wait)
+        except BaseException:
+            self.forget()
+            raise
+        if entry is None:
+            return None
+        delivery = Delivery.of(self._store, self._settings, self.worker_id, entry)
+        if b'"unique"' in delivery.payload:
+            # A unique job's lock must be gone before it starts (see jobs.unique): a change
+            # made while it runs must be able to queue another copy. (A false match, the
+            # word in an argument, only costs waiting for the answer.)
+            self.confirm_landing()
+        with self._lock:
+            self._shown = delivery
+            self._batch_began, self._batch_started = self._clock(), 1
+            return self._start(delivery)
+
+    def may_wait(self) -> bool:
+        """Whether this thread may wait for a job inside Redis now: its worker has one queue
+        and goes on taking jobs (not pausing or stopping)."""
+        return self.landing is not None and bool(self._queues())
+
+    def confirm_landing(self) -> None:
+        """Read the answer to the landing of the job :meth:`wait` took, if not read yet:
+        whatever this thread does next in Redis about its jobs must come after it."""
+        if self.landing is not None and self.landing.confirm() is False:
+            log.warning(
+                "a job taken from %s had been put back before it landed (this worker was"
+                " thought dead); it will run again",
+                self.landing.queue,
+            )
 
     def _round_trip(self, finished: list[Delivery], queues: list[str]) -> list[Delivery]:
         wanted = self._next_size() if queues else 0
@@ -222,7 +269,8 @@ class BatchFetcher:
         """Put the jobs held but not started back on their queues for other workers; with
         ``if_running_for``, only if the current job has run that many seconds. The working
         record is set to the running job if it names another (a batch's record names its
-        first job). Returns how many jobs went back."""
+        first job). Returns how many jobs went back. (Called from the worker's loop: a job
+        that :meth:`wait` took is never held with others, so its landing is no concern here.)"""
         with self._lock:
             running = self._current
             if if_running_for and (

@@ -83,5 +83,17 @@ class Recovery:
                 return moved
             moved += outcome in ("requeued", "failed")
             log.warning("worker %s is dead; its job was %s", worker_id, outcome)
+        moved += self.return_landing(worker_id)
         self._store.workers.unregister(worker_id, expected_beat)
         return moved
+
+    def return_landing(self, worker_id: str) -> int:
+        """Put back what a worker on a single queue left in its landing list: a job its idle
+        thread had taken but not landed when it died (see :mod:`jobs.store.landing`)."""
+        parsed = WorkerId.parse(worker_id)
+        if parsed is None or len(parsed.queues) != 1 or parsed.queues[0] == "*":
+            return 0
+        returned = self._store.queues.return_landing(worker_id, parsed.queues[0])
+        if returned:
+            log.warning("worker %s is dead; %d job(s) it was taking went back", worker_id, returned)
+        return returned

@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+import redis
+
 from jobs.children import Leaving, Spare, fork_spare, reap
 from jobs.children import signal_when_parent_dies as signal_when_parent_dies  # re-exported
 from jobs.fetch import BatchFetcher, Delivery
@@ -94,10 +96,12 @@ class ThreadRunner:
         self._lock = threading.Lock()
         self._idle = list(self._fetchers)
         self._running: dict[str, Running] = {}
+        self._waiting: set[str] = set()  # slots whose thread waits for a job inside Redis
         self._finished: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self._inboxes: dict[str, queue.SimpleQueue[Delivery]] = {}
+        # A thread's orders: a job the loop fetched for it, or None: "wait for one in Redis".
+        self._inboxes: dict[str, queue.SimpleQueue[Delivery | None]] = {}
         for slot, fetcher in self._fetchers.items():
-            inbox: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
+            inbox: queue.SimpleQueue[Delivery | None] = queue.SimpleQueue()
             self._inboxes[slot] = inbox
             # Daemon threads: a worker told to stop must not wait for a stuck job.
             settle = BatchSettler(settler.store, settler.settings, fetcher).settle
@@ -114,32 +118,67 @@ class ThreadRunner:
         slot: str,
         fetcher: BatchFetcher,
         settle: Settle,
-        inbox: queue.SimpleQueue[Delivery],
+        inbox: queue.SimpleQueue[Delivery | None],
     ) -> None:
         while True:
-            delivery: Delivery | None = inbox.get()
+            delivery = inbox.get()
+            if delivery is None:  # no job fetched for it: wait for one in Redis
+                delivery = self._wait_in_redis(slot, fetcher)
             while delivery is not None:
                 queue_name = delivery.queue
                 try:
                     self._process(delivery, settle)
                     delivery = fetcher.next()
                 except Exception as error:  # the jobs stay in flight in Redis, not lost
-                    if isinstance(error, REDIS_ERRORS):
-                        self._redis_lost(error)  # said once per outage, not per thread
-                    else:
-                        log.exception("could not settle or fetch a job of %s", queue_name)
+                    self._lost(error, f"could not settle or fetch a job of {queue_name}")
                     fetcher.forget()
-                    delivery = None
-                self._carry_on(slot, delivery)
+                    break
+                if delivery is None:  # the queues ran dry
+                    delivery = self._wait_in_redis(slot, fetcher)
+                else:
+                    self._carry_on(slot, delivery)
             self._finished.put(slot)
             self._wake()
 
-    def _carry_on(self, slot: str, delivery: Delivery | None) -> None:
-        if delivery is None:
-            return
+    def _wait_in_redis(self, slot: str, fetcher: BatchFetcher) -> Delivery | None:
+        """The queue ran dry: wait inside Redis for the next job (a worker on one queue), for
+        as long as the worker goes on taking jobs. None: go idle, the worker's loop decides."""
+        landing = fetcher.landing
+        if landing is None:
+            return None
+        with self._lock:
+            self._running.pop(slot, None)
+            self._waiting.add(slot)
+        try:
+            while fetcher.may_wait():
+                delivery = fetcher.wait()
+                if delivery is not None:
+                    self._carry_on(slot, delivery)
+                    return delivery
+        except redis.ResponseError as error:
+            if str(error).startswith("UNBLOCKED"):  # a primary became a replica: a failover
+                self._lost(redis.ConnectionError(str(error)), "")
+            else:  # Redis refuses the wait (an old Redis?): fetch as other workers do
+                log.warning("%s: cannot wait for jobs in Redis (%s); fetching instead", slot, error)
+                fetcher.landing = None
+        except Exception as error:
+            self._lost(error, f"could not wait for a job of {landing.queue}")
+        return None
+
+    def _lost(self, error: Exception, what: str) -> None:
+        if isinstance(error, REDIS_ERRORS):
+            self._redis_lost(error)  # said once per outage, not per thread
+        else:
+            log.exception(what)
+
+    def _carry_on(self, slot: str, delivery: Delivery) -> None:
+        """The thread goes on with ``delivery``, which it took itself."""
         timeout = self._timeout_of(delivery)
         with self._lock:
+            self._waiting.discard(slot)
             self._running[slot] = Running(delivery, timeout)
+        if timeout is not None:
+            self._wake()  # the loop watches the deadline, to flag the job overdue
 
     def free_slots(self) -> list[str]:
         with self._lock:
@@ -148,6 +187,33 @@ class ThreadRunner:
     def running(self) -> dict[str, Running]:
         with self._lock:
             return dict(self._running)
+
+    def waiting(self) -> list[str]:
+        """Slots whose thread waits for a job inside Redis: neither idle nor running a job."""
+        with self._lock:
+            return sorted(self._waiting)
+
+    def wait_in_redis(self, slot: str) -> None:
+        """Send an idle slot's thread to wait for its next job inside Redis (a worker on one
+        queue; see :mod:`jobs.store.landing`): it takes the job the moment it is pushed."""
+        with self._lock:
+            self._idle.remove(slot)
+            self._waiting.add(slot)
+        self._inboxes[slot].put(None)
+
+    def end_waits(self) -> None:
+        """End the waits in Redis now (the worker pauses or stops): each waiting thread goes
+        idle, unless a job reached it first."""
+        for slot in self.waiting():
+            landing = self._fetchers[slot].landing
+            if landing is not None:
+                landing.unblock()
+
+    def return_leftovers(self) -> None:
+        """Put back what the threads left in their landing lists (a worker stopping)."""
+        for fetcher in self._fetchers.values():
+            if fetcher.landing is not None:
+                fetcher.landing.return_leftovers()
 
     def known_entries(self) -> dict[str, list[bytes] | None]:
         """What each slot holds in flight; None for a slot taking its next jobs right now
@@ -173,7 +239,8 @@ class ThreadRunner:
         while not self._finished.empty():
             slot = self._finished.get()
             with self._lock:
-                self._running.pop(slot)
+                self._running.pop(slot, None)
+                self._waiting.discard(slot)
                 self._idle.append(slot)
             idle.append(slot)
         return idle
@@ -188,7 +255,9 @@ class ThreadRunner:
         return False
 
     def stop_now(self) -> None:
-        """Threads cannot be stopped; the worker puts their jobs back and exits without them."""
+        """Threads cannot be stopped; the worker puts their jobs back and exits without them.
+        Threads waiting in Redis are told to stop waiting."""
+        self.end_waits()
 
 
 class ForkRunner:
@@ -310,6 +379,18 @@ class ForkRunner:
 
     def known_entries(self) -> dict[str, list[bytes] | None]:
         return {self._slot: [self._child.delivery.entry]} if self._child else {}
+
+    def waiting(self) -> list[str]:
+        return []  # a forking worker waits on wake-ups, in its loop (see jobs.store.landing)
+
+    def wait_in_redis(self, slot: str) -> None:
+        raise NotImplementedError("a forking worker waits on wake-ups, in its loop")
+
+    def end_waits(self) -> None:
+        """Nothing waits in Redis in fork mode."""
+
+    def return_leftovers(self) -> None:
+        """Nothing is taken into a landing list in fork mode."""
 
     def kill_running(self) -> bool:
         """USR1: kill the running child (not the spare); its job becomes a failure record."""

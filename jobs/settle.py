@@ -243,6 +243,12 @@ class BatchSettler(Settler):
         super().__init__(store, settings)
         self.fetcher = fetcher
 
+    def settle(self, delivery: Delivery, outcome: Outcome) -> None:
+        # A job the thread took with a wait in Redis lands with a command whose answer it
+        # has not read yet: whatever settles the job must reach Redis after it.
+        self.fetcher.confirm_landing()
+        super().settle(delivery, outcome)
+
     def acknowledge(self, delivery: Delivery) -> bool:
         self.fetcher.finished(delivery)
         return True

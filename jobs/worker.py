@@ -11,6 +11,9 @@ holding a lock at the moment of the fork):
 4. wait — for a wake-up published by enqueue (or by a job scheduled sooner than the others), a
    finished job, a signal, a timeout, the next heartbeat or scheduler run — and go round again.
 
+In thread mode on a single queue, step 3 sends each free thread to wait for its job inside
+Redis instead (:mod:`jobs.store.landing`), which is quicker than a wake-up and a fetch.
+
 An idle worker waits on a subscription instead of polling, so it picks a new job up within
 milliseconds. If Redis goes away, the worker waits for it with growing pauses, says so once,
 and carries on when it is back.
@@ -126,12 +129,27 @@ class Worker:
                 slot, self.settler, self._process, after_fork, self._wake, self._next_job
             )
         fetchers = [
-            BatchFetcher(self.store, self.settings, slot, self._queues_to_go_on_with)
+            BatchFetcher(
+                self.store,
+                self.settings,
+                slot,
+                self._queues_to_go_on_with,
+                landing=self.store.queues.landing(slot, self.queues.names[0])
+                if self._waits_in_redis()
+                else None,
+            )
             for slot in self.ids
         ]
         return ThreadRunner(
             fetchers, self.settler, self._process, self._wake, self._timeout_of, self.outage.lost
         )
+
+    def _waits_in_redis(self) -> bool:
+        """Whether idle threads wait for jobs inside Redis (see :mod:`jobs.store.landing`):
+        thread mode, on a single queue, and not ``--interval 0`` (which stops once the queue
+        is empty, where a wait would never end)."""
+        names = self.queues.names
+        return not self.fork_per_job and self.interval > 0 and len(names) == 1 and names != ["*"]
 
     # -- life cycle ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -198,6 +216,7 @@ class Worker:
         fetching = not (self.controls.stopping() or self.controls.paused)
         if not fetching:
             self.runner.give_back()  # jobs taken but not started: for other workers to run
+            self.runner.end_waits()
         found_all = fetching and self._fill_free_slots()
         if self.interval == 0 and fetching and not found_all and not self.runner.running():
             return True
@@ -207,7 +226,7 @@ class Worker:
     def _finished(self) -> bool:
         if not self.controls.stopping():
             return False
-        if not self.runner.running():
+        if not (self.runner.running() or self.runner.waiting()):
             return True
         return self.controls.stop == "timed" and self.controls.out_of_time()
 
@@ -219,6 +238,7 @@ class Worker:
             for worker_id in self.ids:  # anything else still in flight, e.g. a thread's last
                 for entry in reversed(self.store.queues.inflight(worker_id)):  # keeps their order
                     put_back(self.store, self.settings, worker_id, entry, "interrupted")
+            self.runner.return_leftovers()
             self.registration.unregister()
         except REDIS_ERRORS as error:
             log.error(
@@ -233,8 +253,12 @@ class Worker:
 
     # -- fetching and waiting -----------------------------------------------------------------
     def _fill_free_slots(self) -> bool:
-        """Fetch a job for every free slot. False once the queues ran dry."""
+        """Fetch a job for every free slot (or, on a single queue, send its thread to take one
+        with a wait inside Redis). False once the queues ran dry."""
         for slot in self.runner.free_slots():
+            if self._waits_in_redis():
+                self.runner.wait_in_redis(slot)
+                continue
             delivery = self.fetcher.fetch(slot)
             if delivery is None:
                 return False

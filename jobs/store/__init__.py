@@ -24,6 +24,7 @@ from jobs.store.connection import (
 from jobs.store.delayed import MOVE_BATCH, DelayedSet, DelayedStore
 from jobs.store.failures import FailureStore
 from jobs.store.keys import Keys
+from jobs.store.landing import Landing
 from jobs.store.metrics import BUCKET_BOUNDS_US, BUCKETS, ClassRuns, MetricsStore
 from jobs.store.monitor import MonitorStore, RecordSlice, SilentHost, WorkerReading
 from jobs.store.queues import SCHEDULER_WAKEUP, QueueStore, WakeupSubscription, entry_parts
@@ -45,6 +46,7 @@ __all__ = [
     "FailureStore",
     "KeyBrowser",
     "Keys",
+    "Landing",
     "MetricsStore",
     "MonitorStore",
     "NotReplicated",

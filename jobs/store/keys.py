@@ -33,6 +33,10 @@ Our own additions, all under ``ns:jobs:`` so it is plain which keys are not Resq
                                        hold a batch of quick ones); each entry is JSON
                                        ``[queue, payload]``. A job leaves it only when done,
                                        failed or put back, so a killed worker loses nothing
+``ns:jobs:landing:ID``         list    a worker thread on a single queue, while idle, waits for a
+                                       job with a blocking move (BLMOVE) from its queue into this
+                                       list; the job stays only until it lands in the thread's
+                                       in-flight list, a round trip later (``lua/land.lua``)
 ``ns:jobs:heartbeats``         zset    worker id -> last heartbeat in Redis time (ms); how live
                                        workers find dead ones
 ``ns:jobs:crashes``            hash    sha1 of an in-flight entry -> how many workers died while
@@ -146,6 +150,9 @@ class Keys:
     # Our additions
     def inflight(self, worker_id: str) -> str:
         return self._key("jobs", "inflight", worker_id)
+
+    def landing(self, worker_id: str) -> str:
+        return self._key("jobs", "landing", worker_id)
 
     def flags(self, worker_id: str) -> str:
         return self._key("jobs", "flags", worker_id)

@@ -5,6 +5,10 @@ A job's path through these keys:
     enqueue ──> queue:NAME ──fetch──> jobs:inflight:WORKER ──acknowledge──> (gone, counted)
                     ^                        │ ──fail──> failed
                     └──────── requeue ───────┘
+
+An idle thread of a worker on one queue takes its job another way, in one round trip: a
+blocking move into ``jobs:landing:WORKER``, then into its in-flight list (see
+:mod:`jobs.store.landing`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Callable
 import redis
 
 from jobs.store.keys import Keys
+from jobs.store.landing import Landing
 from jobs.store.replies import as_bytes_list, as_bytes_set, as_int, as_text
 from jobs.store.scripts import RequeueOutcome, RequeueReason, Scripts
 
@@ -215,6 +220,15 @@ class QueueStore:
             minute=self._minute(),
             history_seconds=HISTORY_SECONDS,
         )
+
+    def landing(self, worker_id: str, queue: str) -> Landing:
+        """How an idle thread of a worker on the single queue ``queue`` waits for a job inside
+        Redis and takes it in one round trip (see :mod:`jobs.store.landing`)."""
+        return Landing(self._client, self._keys, self._scripts, worker_id, queue)
+
+    def return_landing(self, worker_id: str, queue: str) -> int:
+        """Put what ``worker_id`` left in its landing list back at the front of ``queue``."""
+        return self._scripts.return_landing(worker_id=worker_id, queue=queue)
 
     def inflight(self, worker_id: str) -> list[bytes]:
         return as_bytes_list(self._client.lrange(self._keys.inflight(worker_id), 0, -1))

@@ -130,6 +130,8 @@ class Scripts:
         self._enqueue_scheduled = LuaScript(client, "enqueue_scheduled")
         self._claim_tick = LuaScript(client, "claim_tick")
         self._forget_recurring = LuaScript(client, "forget_recurring")
+        self._land = LuaScript(client, "land")
+        self._return_landing = LuaScript(client, "return_landing")
 
     def enqueue(
         self, *, queue: str, payloads: list[bytes], replicas: int = 0, timeout_ms: int = 1000
@@ -324,6 +326,7 @@ class Scripts:
             keys.stat("failed", worker_id),
             keys.inflight(worker_id),
             keys.flags(worker_id),
+            keys.landing(worker_id),
         ]
         outcome = _text(self._unregister(keys=script_keys, args=[worker_id, expected_beat]))
         assert outcome in ("unregistered", "busy", "alive"), outcome
@@ -436,3 +439,33 @@ class Scripts:
     def forget_recurring(self, *, name: str) -> bool:
         script_keys = [self._keys.recurring, self._keys.recurring_last]
         return bool(self._forget_recurring(keys=script_keys, args=[name]))
+
+    def land_script(self) -> LuaScript:
+        """``lua/land.lua``, which a worker thread sends on its own connection without waiting
+        for the answer (see :mod:`jobs.store.landing`), so it builds the command itself with
+        :meth:`land_keys_and_args`."""
+        return self._land
+
+    def land_keys_and_args(
+        self, *, worker_id: str, queue: str, payload: bytes, run_at: str
+    ) -> tuple[list[Any], list[Any]]:
+        """The KEYS and ARGV of ``lua/land.lua``: ``payload``, taken from ``queue`` into the
+        landing list of ``worker_id``, lands in its in-flight list."""
+        keys = self._keys
+        script_keys = [
+            keys.landing(worker_id),
+            keys.inflight(worker_id),
+            keys.worker(worker_id),
+            keys.workers,
+            keys.queue(queue),
+        ]
+        args = [queue, payload, run_at, keys.unique_prefix, *self._status, worker_id]
+        return script_keys, args
+
+    def return_landing(self, *, worker_id: str, queue: str) -> int:
+        """``lua/return_landing.lua``: what is left in the landing list of ``worker_id`` goes
+        back to the front of ``queue``. Returns how many jobs went back."""
+        keys = self._keys
+        script_keys = [keys.landing(worker_id), keys.queue(queue), keys.queues]
+        args = [queue, keys.wakeup_channel(queue)]
+        return int(self._return_landing(keys=script_keys, args=args))

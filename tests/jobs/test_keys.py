@@ -82,6 +82,7 @@ def test_every_key_in_the_docstring_map_is_built_and_nothing_else() -> None:
         keys.stat("failed", "ID"),
         keys.failed,
         keys.inflight("ID"),
+        keys.landing("ID"),
         keys.heartbeats,
         keys.crashes,
         keys.recovery_lock,

@@ -85,6 +85,22 @@ def test_an_enqueue_waits_for_replicas_when_asked_and_says_so_when_too_few_confi
         assert primary.zcard("resque:jobs:scheduled") == 2
 
 
+def test_an_idle_thread_waits_for_its_job_on_the_primary(tmp_path: Path) -> None:
+    with SentinelGroup(tmp_path, ready_for_failover=False) as group:
+        store = open_store(group.url)
+        store.workers.register("host:9:tally", "2026-11-30 12:00:00 +0000", "2026-11-30T12:00:00Z")
+        landing = store.queues.landing("host:9:tally", "tally")
+        try:
+            Client(store, Settings(redis_url=group.url)).enqueue(Tally, 1)
+
+            assert landing.take("2026-11-30T12:00:00Z") is not None
+            assert landing.confirm() is True
+        finally:
+            landing.close()
+        primary = redis.Redis(port=group.primary_port)
+        assert primary.llen("resque:jobs:inflight:host:9:tally") == 1
+
+
 def test_a_worker_given_a_bad_sentinel_url_stops_with_one_line_that_says_why() -> None:
     environment = {**os.environ, "REDIS_URL": "redis+sentinel://:pw@h1:26379/mymaster/zero"}
     result = subprocess.run(
