@@ -50,10 +50,12 @@ local now = now_ms('')
 
 local function acknowledge()
   local flags, count, runs = {}, 0, {}
+  -- Crash counts are rare (a worker died): when there are none, none needs deleting.
+  local crash_counts = finished > 0 and redis.call('HLEN', KEYS[5]) > 0
   for i = 5, 4 + finished do
     local entry = ARGV[i]
     if redis.call('LREM', KEYS[1], 1, entry) == 1 then
-      redis.call('HDEL', KEYS[5], redis.sha1hex(entry))
+      if crash_counts then redis.call('HDEL', KEYS[5], redis.sha1hex(entry)) end
       local job = job_of_entry(entry)
       record_status(status_prefix, status_seconds, job, now, 'state', 'done', 'finished_at', now)
       if metrics_until ~= '' then
