@@ -23,7 +23,7 @@ from jobs import unique
 from jobs.delayed_jobs import DelayedJobs, unix_seconds
 from jobs.hooks import EnqueueCall, Hooks, default_hooks
 from jobs.job_class import class_name_of, queue_of
-from jobs.payload import JobNotFound, Payload, PayloadError, encode
+from jobs.payload import JobNotFound, Payload, PayloadError, encode, encode_many
 from jobs.schedule import RecurringState, recurring_states
 from jobs.settings import Settings
 from jobs.status import JobStatus
@@ -101,7 +101,7 @@ class Client:
         queue = check_queue_name(queue or queue_of(job_class))
         class_name, limit = class_name_of(job_class), self.settings.max_payload_bytes
         arg_lists = [argument_list(args) for args in many_args]
-        jobs = [encode(class_name, args, limit) for args in arg_lists]
+        jobs = encode_many(class_name, arg_lists, limit)
         if unique.lock_for(job_class, class_name, []) is not None:  # each takes its own lock
             ids = [self.enqueue_to(queue, job_class, *args) for args in arg_lists]
             return [job_id for job_id in ids if job_id is not None]
@@ -122,18 +122,23 @@ class Client:
         return self.hooks.run_enqueue(call, push)
 
     def _push(self, queue: str, payloads: list[bytes]) -> None:
-        self._reaching_redis(
-            "enqueue", lambda: self.store.queues.push(queue, payloads, **self._replicas())
-        )
+        # _reaching_redis's work, written out: this is every enqueue's path.
+        try:
+            self.store.queues.push(queue, payloads, **self._replicas())
+        except CONNECTION_ERRORS as error:
+            raise self._unreachable("enqueue", error) from error
 
     def _reaching_redis(self, what: str, write: Callable[[], T]) -> T:
         """``write()``, with Redis out of reach reported as RedisUnavailable naming the URL."""
         try:
             return write()
         except CONNECTION_ERRORS as error:
-            raise RedisUnavailable(
-                f"cannot {what}: Redis at {redact(self.store.url)} is unreachable ({error})"
-            ) from error
+            raise self._unreachable(what, error) from error
+
+    def _unreachable(self, what: str, error: Exception) -> RedisUnavailable:
+        return RedisUnavailable(
+            f"cannot {what}: Redis at {redact(self.store.url)} is unreachable ({error})"
+        )
 
     def _replicas(self) -> dict[str, int]:
         """How many replicas must have a job before enqueue returns (``JOBS_ENQUEUE_REPLICAS``)."""
@@ -274,6 +279,8 @@ def _job_id_of(data: bytes) -> str | None:
 
 def argument_list(args: Sequence[Any]) -> list[Any]:
     """One job's arguments in a bulk enqueue: a list or tuple (a string is not one)."""
+    if type(args) is list or type(args) is tuple:  # the usual case, without an ABC's check
+        return list(args)
     if isinstance(args, (str, bytes)) or not isinstance(args, Sequence):
         raise TypeError(f"enqueue_many takes a list of argument lists; got {args!r} as one")
     return list(args)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +52,11 @@ class PayloadTooLarge(PayloadError):
     never run, if it reached a queue some other way)."""
 
 
+ID_BYTES = 12  # a job id is this many random bytes, written as hex
+
+
 def new_job_id() -> str:
-    return os.urandom(12).hex()
+    return os.urandom(ID_BYTES).hex()
 
 
 def encode(
@@ -61,18 +65,58 @@ def encode(
     """Check the arguments and build a payload. Returns the new job's id and the payload.
     ``unique``: the lock name of a unique job (:mod:`jobs.unique`), carried in the payload so
     that the worker who takes the job releases that lock."""
-    check_arguments(class_name, args)
-    job_id = new_job_id()
-    body = {"class": class_name, "args": list(args), "id": job_id, "enqueued_at": time.time()}
+    return encode_many(class_name, [args], max_bytes, unique)[0]
+
+
+def encode_many(
+    class_name: str,
+    arg_lists: Sequence[tuple[Any, ...] | list[Any]],
+    max_bytes: int,
+    unique: str | None = None,
+) -> list[tuple[str, bytes]]:
+    """:func:`encode` for a job of ``class_name`` per argument list: ids and payloads.
+
+    A bulk enqueue spends most of its time here, so the JSON is written by hand around the
+    arguments: the parts every job shares (its class, the time) once, then per job only its
+    arguments and its id. The payloads are what ``json`` would write for the body
+    ``{"class", "args", "id", "enqueued_at"[, "unique"]}``, byte for byte (a test checks
+    that). Jobs encoded together share one ``enqueued_at``: they are enqueued in one call (so
+    does Sidekiq's ``push_bulk``)."""
+    head = f'{{"class":{_ENCODER.encode(class_name)},"args":'
+    tail = f',"enqueued_at":{time.time()!r}'  # repr: how json writes a float
     if unique is not None:
-        body["unique"] = unique
-    data = _ENCODER.encode(body).encode()
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(
-            f"{class_name} job is {len(data)} bytes, over the {max_bytes}-byte limit"
-            " (JOBS_MAX_PAYLOAD_BYTES). Store the data somewhere and pass its id instead."
-        )
-    return job_id, data
+        tail += f',"unique":{_ENCODER.encode(unique)}'
+    ids = os.urandom(ID_BYTES * len(arg_lists)).hex()  # one system call for every id
+    jobs = []
+    for n, args in enumerate(arg_lists):
+        check_arguments(class_name, args)
+        job_id = ids[2 * ID_BYTES * n : 2 * ID_BYTES * (n + 1)]
+        data = f'{head}{_encode_arguments(args)},"id":"{job_id}"{tail}}}'.encode()
+        if len(data) > max_bytes:
+            raise PayloadTooLarge(
+                f"{class_name} job is {len(data)} bytes, over the {max_bytes}-byte limit"
+                " (JOBS_MAX_PAYLOAD_BYTES). Store the data somewhere and pass its id instead."
+            )
+        jobs.append((job_id, data))
+    return jobs
+
+
+def _arguments_encoder() -> Callable[[Any], str]:
+    """What writes a job's (checked) arguments as JSON. ``JSONEncoder.encode`` builds json's
+    C encoder anew on every call, which is most of what encoding a short list costs; this
+    builds it once, as ``_ENCODER`` would (without its cycle check: checked arguments nest
+    at most MAX_NESTING deep, so they hold no cycle). Where json has no C part, ``_ENCODER``."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _ENCODER.encode
+    chunks = make(
+        None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ":", ",",
+        False, False, False,
+    )  # fmt: skip
+    return lambda args: "".join(chunks(args, 0))
+
+
+_encode_arguments = _arguments_encoder()
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,16 @@ replaces with ``lua/lib/NAME.lua``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import redis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 from jobs.store.connection import NotReplicated
 from jobs.store.keys import Keys
@@ -43,6 +45,16 @@ def lua_source(name: str) -> str:
     return INCLUDE.sub(lambda line: (LUA_DIR / "lib" / f"{line[1]}.lua").read_text(), text)
 
 
+# redis-py before 5.3 wants a command name when a connection is taken from its pool; later ones
+# warn when given one.
+TAKE_CONNECTION_ARGS: tuple[str, ...] = (
+    ("EVALSHA",)
+    if inspect.signature(redis.ConnectionPool.get_connection).parameters["command_name"].default
+    is inspect.Parameter.empty
+    else ()
+)
+
+
 class LuaScript:
     """One script of ``lua/``, called by its SHA1 digest (EVALSHA), so its text crosses the
     network only once: the first call that Redis answers with NOSCRIPT (a Redis just started,
@@ -55,10 +67,38 @@ class LuaScript:
 
     def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         try:
-            return self._client.evalsha(self.sha, len(keys), *keys, *args)
+            return self._evalsha(keys, args)
         except NoScriptError:
             self._client.script_load(self.source)
-            return self._client.evalsha(self.sha, len(keys), *keys, *args)
+            return self._evalsha(keys, args)
+
+    def _evalsha(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """EVALSHA on a connection of the client's pool, its reply as Redis sent it.
+
+        Every enqueue and every batch a worker fetches comes through here, so it skips
+        ``Redis.execute_command``: in redis-py 7 and 8 that path costs more Python than the
+        rest of an enqueue (a retry object and two closures per call, observability hooks that
+        run with nothing to record, a response-callback lookup EVALSHA has no entry in).
+        The pool still checks for a fork and for a connection Redis has closed, and Sentinel's
+        pool still asks where the primary is. An error reply (NOSCRIPT, an error raised by the
+        script) leaves the connection in step, ready for the next command. A connection that
+        broke, or timed out, may hold half a reply: it is closed before it goes back to the
+        pool, and the call is made again through redis-py's own path, with its reconnect and
+        retry policy, as ``client.evalsha`` would have retried it."""
+        pool = self._client.connection_pool
+        connection: Any = pool.get_connection(*TAKE_CONNECTION_ARGS)  # its methods: untyped
+        try:
+            connection.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            return connection.read_response()
+        except ResponseError:
+            raise  # an error reply, read whole: the connection is in step
+        except BaseException as error:  # a broken connection, a timeout, Ctrl-C...
+            connection.disconnect()
+            if not isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
+                raise
+        finally:
+            pool.release(connection)
+        return self._client.evalsha(self.sha, len(keys), *keys, *args)
 
     def call_then_wait(
         self, keys: Sequence[Any], args: Sequence[Any], *, replicas: int, timeout_ms: int
@@ -82,6 +122,13 @@ class LuaScript:
         pipe.evalsha(self.sha, len(keys), *keys, *args)
         pipe.wait(replicas, timeout_ms)
         return pipe.execute(raise_on_error=False)
+
+
+@functools.lru_cache(maxsize=1024)
+def _enqueue_keys(keys: Keys, queue: str) -> tuple[str, str, str]:
+    """enqueue.lua's keys and wake-up channel for ``queue``, built once per queue rather than
+    on every enqueue."""
+    return keys.queues, keys.queue(queue), keys.wakeup_channel(queue)
 
 
 def _one_run(minute: int, run_us: int | None) -> list[int | str]:
@@ -138,10 +185,11 @@ class Scripts:
     ) -> int:
         """``lua/enqueue.lua``: ``payloads`` onto ``queue``, which joins the set of queues, and a
         wake-up for its idle workers. Returns the queue's length."""
-        keys = self._keys
-        script_keys = [keys.queues, keys.queue(queue)]
-        args = [queue, keys.wakeup_channel(queue), *payloads]
-        return int(self._replicated(self._enqueue, script_keys, args, replicas, timeout_ms))
+        queues, queue_list, channel = _enqueue_keys(self._keys, queue)
+        args = [queue, channel, *payloads]
+        return int(
+            self._replicated(self._enqueue, [queues, queue_list], args, replicas, timeout_ms)
+        )
 
     def _replicated(
         self, script: LuaScript, keys: list[str], args: list[Any], replicas: int, timeout_ms: int

@@ -18,6 +18,7 @@ from jobs.payload import (
     PayloadError,
     PayloadTooLarge,
     encode,
+    encode_many,
     nests_deeper_than,
     new_job_id,
     retried_so_far,
@@ -70,6 +71,27 @@ def test_encode_accepts_a_payload_under_the_limit() -> None:
     _, data = encode("app.jobs.Mail", ["x" * 100], 1000)
 
     assert 100 < len(data) <= 1000
+
+
+def test_encode_many_gives_each_job_its_own_id_and_one_time_for_all() -> None:
+    before = time.time()
+    jobs = encode_many("app.jobs.Mail", [[1], ("a",), []], LIMIT)
+    after = time.time()
+
+    bodies = [json.loads(data) for _, data in jobs]
+    assert [body["args"] for body in bodies] == [[1], ["a"], []]
+    assert [body["id"] for body in bodies] == [job_id for job_id, _ in jobs]
+    assert all(re.fullmatch(r"[0-9a-f]{24}", job_id) for job_id, _ in jobs)
+    assert len({job_id for job_id, _ in jobs}) == 3
+    assert len({body["enqueued_at"] for body in bodies}) == 1
+    assert before <= bodies[0]["enqueued_at"] <= after
+
+
+def test_encode_many_refuses_every_job_for_one_bad_argument_list_and_names_it() -> None:
+    with pytest.raises(JobArgumentError, match=r"argument 1 of app.jobs.Mail \(args\[0\]\)"):
+        encode_many("app.jobs.Mail", [[1], [{1, 2}]], LIMIT)
+    with pytest.raises(PayloadTooLarge, match="over the 1000-byte limit"):
+        encode_many("app.jobs.Mail", [[1], ["x" * 2000]], 1000)
 
 
 def test_decode_reads_class_args_id_and_keeps_the_whole_body() -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from jobs.arguments import MAX_NESTING, JobArgumentError, check_arguments
 from jobs.failures import RAW_KEPT, failure_record
-from jobs.payload import Payload, PayloadError, encode
+from jobs.payload import Payload, PayloadError, encode, encode_many
 
 LIMIT = 64 * 1024
 RECORD_LIMIT = RAW_KEPT + 2000
@@ -111,6 +111,34 @@ def test_any_arguments_are_accepted_and_come_back_unchanged_or_refused_by_name(
         return
     data = encode("app.jobs.Mail", args, 10**9)[1]
     assert Payload.decode(data).args == args
+
+
+@SETTINGS
+@given(
+    st.text(min_size=1),
+    st.lists(st.lists(json_values, max_size=4), min_size=1, max_size=3),
+    st.none() | st.text(),
+)
+def test_payloads_are_what_json_writes_for_their_body_byte_for_byte(
+    class_name: str, arg_lists: list[list[Any]], unique: str | None
+) -> None:
+    """encode_many writes the JSON by hand, for speed; json must not be able to tell."""
+    try:
+        for args in arg_lists:
+            check_arguments(class_name, args)
+    except JobArgumentError:  # NaN and infinity, which Hypothesis makes as floats
+        return
+    jobs = encode_many(class_name, arg_lists, 10**9, unique)
+    for (job_id, data), args in zip(jobs, arg_lists, strict=True):
+        body = json.loads(data)
+        assert body == {
+            "class": class_name,
+            "args": args,
+            "id": job_id,
+            "enqueued_at": body["enqueued_at"],
+            **({} if unique is None else {"unique": unique}),
+        }
+        assert data == json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
 
 
 def test_the_nesting_limit_is_the_same_at_enqueue_and_at_the_worker() -> None:

@@ -16,7 +16,7 @@ from jobs.fetch import Fetcher
 from jobs.settings import Settings
 from jobs.settle import Settler
 from jobs.store import Store
-from jobs.store.scripts import LUA_DIR, Scripts, lua_source
+from jobs.store.scripts import LUA_DIR, TAKE_CONNECTION_ARGS, Scripts, lua_source
 
 W = "host:100:high,low"
 OTHER = "host:200:high,low"
@@ -87,6 +87,73 @@ def test_a_script_redis_does_not_know_is_loaded_and_run_on_first_use(
 
     assert raw.lrange("resque:queue:high", 0, -1) == [P1.decode(), P2.decode()]
     assert raw.script_exists(hashlib.sha1(lua_source("enqueue").encode()).hexdigest()) == [True]
+
+
+# -- the call: on a pooled connection, past redis-py's generic path ------------------------------
+def fail_next_reply(store: Store, error: BaseException) -> list[bool]:
+    """The next script call sends its command, then meets ``error`` instead of its reply (which
+    Redis still sends: it waits, unread, on that connection). Returns a list that gets an item
+    when that connection is closed."""
+    pool = store.client.connection_pool
+    connection = pool.get_connection(*TAKE_CONNECTION_ARGS)  # as the scripts take theirs
+    read, disconnect = connection.read_response, connection.disconnect
+    closed: list[bool] = []
+
+    def failing(*args: object, **kwargs: object) -> object:
+        connection.read_response = read  # type: ignore[method-assign]
+        raise error
+
+    def closing(*args: object, **kwargs: object) -> None:
+        closed.append(True)
+        disconnect(*args, **kwargs)
+
+    connection.read_response = failing  # type: ignore[method-assign]
+    connection.disconnect = closing  # type: ignore[method-assign]
+    pool.release(connection)  # the next call takes this one: the pool hands out the last first
+    return closed
+
+
+def test_a_call_interrupted_before_its_reply_closes_its_connection(store: Store) -> None:
+    """Its reply may yet arrive: on a connection used again, the next call would read it.
+    (Whether the script ran is not known: Redis may see the connection close first.)"""
+    closed = fail_next_reply(store, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        store.queues.push("a", [P1, P2, P3])
+
+    assert closed
+    assert store.queues.push("b", [P1]) == 1  # its own reply, not the 3 of the call before
+
+
+def test_a_connection_that_breaks_during_a_call_is_closed_and_the_call_made_again(
+    store: Store, raw: redis.Redis
+) -> None:
+    """As redis-py's own retry does: the script had run, so it runs twice (a job is delivered
+    at least once); each reply is read on a fresh connection, in step."""
+    closed = fail_next_reply(store, redis.ConnectionError("Connection reset by peer"))
+
+    assert store.queues.push("a", [P1]) == 2
+    assert closed
+    assert store.queues.push("b", [P1]) == 1
+    assert raw.llen("resque:queue:a") == 2
+
+
+def test_a_connection_redis_closed_is_replaced_without_an_error(
+    store: Store, raw: redis.Redis
+) -> None:
+    store.queues.push("a", [P1])
+    assert raw.client_kill_filter(_type="normal", skipme=True) >= 1  # as a restart would
+
+    assert store.queues.push("a", [P2]) == 2
+
+
+def test_an_error_the_script_raises_reaches_the_caller_and_the_connection_stays_in_step(
+    store: Store, raw: redis.Redis
+) -> None:
+    raw.set("resque:queue:a", "not a list")
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        store.queues.push("a", [P1])
+
+    assert store.queues.push("b", [P1, P2]) == 2
 
 
 # -- push (enqueue.lua) -------------------------------------------------------------------------
