@@ -173,7 +173,9 @@ def work(
     if count == 1:
         run_worker()
         return
-    sys.exit(Supervisor(run_worker, count).run())
+    # Thread-mode workers each keep to their share of the CPUs (see jobs.supervisor, point 6).
+    pin_cpus = settings.pin_cpus and threads > 1
+    sys.exit(Supervisor(run_worker, count, pin_cpus=pin_cpus).run())
 
 
 def _load_job_modules(modules: list[str]) -> JobLoader:

@@ -117,6 +117,8 @@ class Hooks:
         return hook
 
     def run_perform(self, call: JobCall, perform: Callable[[], object]) -> object:
+        if not (self.perform_middleware or perform_hooks_of(call.job_class)):
+            return perform()  # nothing to run around it: most jobs, each costing less so
         return _chain([*self.perform_middleware, class_perform_hooks], call, perform)
 
     def run_enqueue(self, call: EnqueueCall, enqueue: Callable[[], str | None]) -> str | None:
@@ -153,22 +155,46 @@ def class_hooks(job_class: type, prefix: str) -> tuple[Callable[..., Any], ...]:
     return tuple(getattr(job_class, name) for name in names if callable(getattr(job_class, name)))
 
 
+@dataclass(frozen=True)
+class PerformHooks:
+    """A job class's Resque-named perform hooks (see :func:`perform_hooks_of`)."""
+
+    before: tuple[Callable[..., Any], ...]
+    around: tuple[Callable[..., Any], ...]
+    after: tuple[Callable[..., Any], ...]
+    on_failure: tuple[Callable[..., Any], ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.before or self.around or self.after or self.on_failure)
+
+
+@functools.cache
+def perform_hooks_of(job_class: type) -> PerformHooks:
+    """The job class's perform hooks, looked up once per class (false when it has none)."""
+    return PerformHooks(
+        class_hooks(job_class, "before_perform"),
+        class_hooks(job_class, "around_perform"),
+        class_hooks(job_class, "after_perform"),
+        class_hooks(job_class, "on_failure"),
+    )
+
+
 def class_perform_hooks(call: JobCall, call_next: Callable[[], object]) -> object:
     """Runs the job class's Resque-named perform hooks around ``perform``."""
-    cls, args = call.job_class, call.args
-    for hook in class_hooks(cls, "before_perform"):
+    hooks, args = perform_hooks_of(call.job_class), call.args
+    for hook in hooks.before:
         hook(*args)
     result: object = None  # stays None if an around hook swallows the job's error
     try:
         with contextlib.ExitStack() as around:
-            for hook in class_hooks(cls, "around_perform"):
+            for hook in hooks.around:
                 around.enter_context(_as_context(hook, args))
             result = call_next()
     except Exception as error:
-        for hook in class_hooks(cls, "on_failure"):
+        for hook in hooks.on_failure:
             hook(error, *args)
         raise
-    for hook in class_hooks(cls, "after_perform"):
+    for hook in hooks.after:
         hook(*args)
     return result
 

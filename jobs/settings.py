@@ -26,6 +26,9 @@ variable                       default     meaning
 ``JOBS_METRICS``               1           0: workers record no run-time metrics (the
                                            monitor's Metrics tab and ``/metrics`` then show
                                            none); for measuring what they cost
+``JOBS_PIN_CPUS``              1           0: ``COUNT=N`` thread-mode workers are not
+                                           each kept to their own share of the CPUs (see
+                                           :mod:`jobs.supervisor`, point 6)
 ``JOBS_HOST``                  (hostname)  the host name in worker ids (``host:pid:queues``),
                                            which tells workers on the same machine (whose
                                            death a pid check sees at once) from workers
@@ -83,6 +86,7 @@ class Settings:
     batch_size: int | None = None  # None: judged by how quick the jobs are (see jobs.fetch)
     local_redis: bool = False  # JOBS_LOCAL_REDIS=1: the workshop's commands (see above)
     metrics: bool = True  # JOBS_METRICS=0 turns them off (see jobs.store.metrics)
+    pin_cpus: bool = True  # JOBS_PIN_CPUS=0 turns it off (see jobs.supervisor)
     host: str = field(default_factory=socket.gethostname)
     enqueue_replicas: int = 0
     enqueue_replicas_timeout: float = 1.0
@@ -103,6 +107,7 @@ class Settings:
             batch_size=_positive_int_or_none(env.get("JOBS_BATCH_SIZE")),
             local_redis=env.get(LOCAL_REDIS_SWITCH) == "1",
             metrics=env.get("JOBS_METRICS", "1") != "0",
+            pin_cpus=env.get("JOBS_PIN_CPUS", "1") != "0",
             host=_host_name(env.get("JOBS_HOST")),
             enqueue_replicas=_count(env.get("JOBS_ENQUEUE_REPLICAS"), "JOBS_ENQUEUE_REPLICAS"),
             enqueue_replicas_timeout=float(env.get("JOBS_ENQUEUE_REPLICAS_TIMEOUT", 1.0)),

@@ -20,6 +20,14 @@
    is reported once, not restarted forever.
 5. **Workers die with the supervisor**: if it is killed, even with ``kill -9``, the kernel
    sends each worker TERM, and they put their jobs back.
+6. **Thread-mode workers each keep to a share of the CPUs** (``pin_cpus``), when there are no
+   more workers than CPUs: with ``COUNT=2`` on 2 cores, one core each. A process's threads hand
+   the GIL to one another at every Redis call; on one core that is a cheap switch, across two
+   it wakes the other core each time (up to 10 context switches per job instead of under 2,
+   and twice the CPU). The shares together cover every CPU the supervisor may use, so jobs
+   whose C code runs outside the GIL (resizing an image) still keep every core busy, one
+   share per worker.
+   ``JOBS_PIN_CPUS=0`` turns it off; a single worker is never pinned (see "How fast").
 
 Why fork rather than start ``python -m jobs work`` N times: this one model serves Ctrl-C (point
 2), ``flask jobs work --count N`` (point 1: the children keep the app) and speed (a forked
@@ -37,7 +45,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import FrameType
 
 from jobs.runners import signal_when_parent_dies
@@ -53,9 +61,11 @@ LOOK_EVERY = 0.5  # seconds between looks at the workers when no signal wakes th
 class Supervisor:
     """Runs ``run_worker`` in ``count`` forked processes until they are done or told to stop."""
 
-    def __init__(self, run_worker: Callable[[], None], count: int) -> None:
+    def __init__(self, run_worker: Callable[[], None], count: int, pin_cpus: bool = False) -> None:
+        """``pin_cpus``: keep each worker to its own share of the CPUs (see point 6 above)."""
         self.run_worker = run_worker
         self.count = count
+        self.cpu_shares = cpu_shares(count) if pin_cpus else None
         self.workers: dict[int, int] = {}  # pid -> worker number (0-based)
         self._started_at: dict[int, float] = {}  # worker number -> when its process started
         # worker number -> when to start it (again); at first, every one at once
@@ -119,15 +129,16 @@ class Supervisor:
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         pid = os.fork()
         if pid == 0:
-            os._exit(self._worker_main(blocked))
+            os._exit(self._worker_main(number, blocked))
         with contextlib.suppress(OSError):  # the child does the same; whoever is first wins
             os.setpgid(pid, pid)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         self.workers[pid] = number
         self._started_at[number] = time.monotonic()
-        log.debug("worker %d started as process %d", number + 1, pid)
+        cpus = f" on CPUs {sorted(self.cpu_shares[number])}" if self.cpu_shares else ""
+        log.debug("worker %d started as process %d%s", number + 1, pid, cpus)
 
-    def _worker_main(self, mask: set[int | signal.Signals]) -> int:
+    def _worker_main(self, number: int, mask: set[int | signal.Signals]) -> int:
         """The forked worker: leave the supervisor's group and signal handling, then work."""
         try:
             os.setpgid(0, 0)
@@ -138,6 +149,8 @@ class Supervisor:
                 signal.signal(signum, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             stop_when_parent_dies()
+            if self.cpu_shares is not None:
+                os.sched_setaffinity(0, self.cpu_shares[number])
             self.run_worker()
             return 0
         except SystemExit as stop:
@@ -175,6 +188,18 @@ class Supervisor:
         self._restart_at[number] = time.monotonic() + pause
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with {code}"
         log.warning("worker %d %s; starting it again in %.1fs", number + 1, how, pause)
+
+
+def cpu_shares(count: int, cpus: Iterable[int] | None = None) -> list[set[int]] | None:
+    """Each of ``count`` workers' share of ``cpus`` (default: the CPUs this process may run
+    on), dealt in turn, so together they cover them all. None where a share would be empty
+    (more workers than CPUs), for a single worker, or where the system cannot pin (not Linux)."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    allowed = sorted(os.sched_getaffinity(0) if cpus is None else cpus)
+    if not 2 <= count <= len(allowed):
+        return None
+    return [set(allowed[number::count]) for number in range(count)]
 
 
 def stop_when_parent_dies() -> None:

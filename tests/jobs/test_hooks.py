@@ -158,6 +158,60 @@ class Picky:
         pass
 
 
+class OnlyBefore:
+    """Each of these four has hooks of one kind only (a class with none runs ``perform``
+    straight, without the hook machinery: each kind alone must be enough to be run)."""
+
+    queue = "default"
+
+    @staticmethod
+    def before_perform() -> None:
+        happened.append("before_perform")
+
+    @staticmethod
+    def perform() -> None:
+        happened.append("perform")
+
+
+class OnlyAround:
+    queue = "default"
+
+    @staticmethod
+    def around_perform() -> Iterator[None]:
+        happened.append("around: before")
+        yield
+        happened.append("around: after")
+
+    @staticmethod
+    def perform() -> None:
+        happened.append("perform")
+
+
+class OnlyAfter:
+    queue = "default"
+
+    @staticmethod
+    def perform() -> None:
+        happened.append("perform")
+
+    @staticmethod
+    def after_perform() -> None:
+        happened.append("after_perform")
+
+
+class OnlyOnFailure:
+    queue = "default"
+
+    @staticmethod
+    def perform() -> None:
+        happened.append("perform")
+        raise ValueError("no")
+
+    @staticmethod
+    def on_failure(error: Exception) -> None:
+        happened.append(f"on_failure {error!r}")
+
+
 @pytest.fixture(autouse=True)
 def events(raw: redis.Redis) -> Iterator[list[str]]:
     happened.clear()
@@ -340,6 +394,30 @@ def test_class_hooks_run_in_name_order_around_a_job_that_succeeds(
         "after_perform ['ok', 3]",
     ]
     assert_settled(raw, processed=1, failed=0)
+
+
+@pytest.mark.parametrize(
+    ("job_class", "seen"),
+    [
+        (OnlyBefore, ["before_perform", "perform"]),
+        (OnlyAround, ["around: before", "perform", "around: after"]),
+        (OnlyAfter, ["perform", "after_perform"]),
+        (OnlyOnFailure, ["perform", "on_failure ValueError('no')"]),
+    ],
+)
+def test_a_class_with_hooks_of_one_kind_only_has_them_run(
+    store: Store,
+    settings: Settings,
+    hooks: Hooks,
+    producer: Client,
+    job_class: type,
+    seen: list[str],
+) -> None:
+    producer.enqueue(job_class)
+
+    run_next(store, settings, hooks)
+
+    assert happened == seen
 
 
 def test_on_failure_gets_the_error_and_args_before_the_failure_is_recorded(

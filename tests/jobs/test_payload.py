@@ -118,6 +118,15 @@ def test_decode_treats_missing_args_as_none_and_a_non_text_id_as_no_id() -> None
     assert payload.job_id is None
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32-be"])
+def test_decode_reads_the_bytes_of_any_unicode_encoding_as_json_loads_does(encoding: str) -> None:
+    text = '{"class":"Archive","args":["caf\u00e9"]}'
+
+    payload = Payload.decode(text.encode(encoding))
+
+    assert (payload.class_name, payload.args) == ("Archive", ["café"])
+
+
 UNREADABLE = [
     pytest.param(b"not json", "the payload is not JSON", id="not-json"),
     pytest.param(b"", "the payload is not JSON", id="empty"),

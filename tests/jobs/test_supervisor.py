@@ -12,12 +12,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import redis
 
 import jobs
 from jobs.client import Client
 from jobs.dev.demo import Sleeper
 from jobs.dev.local_redis import free_port
+from jobs.registry import WorkerId
+from jobs.supervisor import cpu_shares
 from tests.jobs.helpers import ROOT, done, failures, start_process, started, wait_for
 from tests.jobs.sample_jobs import Record
 from tests.jobs.supervised_jobs import RUNS_FOR, NamesItsApp, ThreeSeconds
@@ -242,3 +245,43 @@ def test_work_stops_on_a_broken_schedule_file_with_the_message(
     output = process.communicate(timeout=60)[0].decode(errors="replace")
     assert process.returncode == 1 and "NoSuchJob" in output, output
     assert "starting it again" not in output
+
+
+def test_cpu_shares_deal_the_cpus_out_so_that_the_workers_together_have_them_all() -> None:
+    assert cpu_shares(2, [0, 1]) == [{0}, {1}]
+    assert cpu_shares(2, [3, 0, 1, 2]) == [{0, 2}, {1, 3}]
+    assert cpu_shares(3, [0, 1, 2, 3, 4, 5, 6]) == [{0, 3, 6}, {1, 4}, {2, 5}]
+    assert cpu_shares(3, [0, 1]) is None  # more workers than CPUs: none is kept to any
+    assert cpu_shares(1, [0, 1]) is None  # a single worker keeps every CPU
+
+
+def _two_workers(raw: redis.Redis) -> set[int] | None:
+    """The pids of the two registered worker processes, once both are (a thread-mode worker
+    registers one id per thread, all with its pid)."""
+    ids = [WorkerId.parse(member) for member in raw.smembers("resque:workers")]
+    pids = {worker_id.pid for worker_id in ids if worker_id is not None}
+    return pids if len(pids) == 2 else None
+
+
+@pytest.mark.skipif(cpu_shares(2) is None, reason="needs 2 CPUs and CPU affinity (Linux)")
+@pytest.mark.parametrize(
+    ("threads", "switch", "pinned"),
+    [("2", "1", True), ("1", "1", False), ("2", "0", False)],
+    ids=["thread mode", "fork per job", "JOBS_PIN_CPUS=0"],
+)
+def test_count_2_keeps_each_thread_mode_worker_to_its_own_share_of_the_cpus(
+    redis_url: str, raw: redis.Redis, threads: str, switch: str, pinned: bool
+) -> None:
+    command = [sys.executable, "-m", "jobs", "work", "--queue", "default", "--count", "2"]
+    env = _environment(redis_url, JOBS_PIN_CPUS=switch)
+    process = _in_a_terminal([*command, "--threads", threads], env)
+    try:
+        pids = wait_for(lambda: _two_workers(raw), timeout=60, what="two workers to register")
+        cpus = sorted(sorted(os.sched_getaffinity(pid)) for pid in pids)
+    finally:
+        output, _ = _ctrl_c(process)
+    assert process.returncode == 0, output
+    every_cpu = sorted(os.sched_getaffinity(0))
+    shares = cpu_shares(2)
+    assert shares is not None
+    assert cpus == (sorted(sorted(share) for share in shares) if pinned else [every_cpu] * 2)
