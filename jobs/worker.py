@@ -110,6 +110,7 @@ class Worker:
         for fd in (self._wake_read, self._wake_write):
             os.set_blocking(fd, False)
         self.settler = Settler(store, settings)
+        self._timeouts: dict[str, float | None] = {}  # job class name -> its timeout
         self.runner = self._runner()
         self._flags_shown: dict[str, set[str]] = {}
         self._next_housekeeping = 0.0
@@ -274,13 +275,15 @@ class Worker:
         return None if delivery is None else (delivery, self._timeout_of(delivery))
 
     def _timeout_of(self, delivery: Delivery) -> float | None:
-        """The job class's ``timeout`` in seconds, if it sets one."""
+        """The job class's ``timeout`` in seconds, if it sets one (read once per class: a
+        thread asks for every job it takes)."""
         try:
-            job_class = self.loader.load(delivery.decoded().class_name)
+            class_name = delivery.decoded().class_name
+            if class_name not in self._timeouts:  # only classes that load: a bounded set
+                self._timeouts[class_name] = _timeout_of_class(self.loader.load(class_name))
         except (PayloadError, JobClassError):
             return None  # it will fail at once, in the processor
-        timeout = getattr(job_class, "timeout", None)
-        return float(timeout) if isinstance(timeout, int | float) and timeout > 0 else None
+        return self._timeouts[class_name]
 
     def _wait_timeout(self) -> float:
         now = time.monotonic()
@@ -369,6 +372,11 @@ class Worker:
         """Run one job (in a job thread, or in a forked child) and hand its outcome to
         ``settle``: the thread's settler, or the child's report (see :mod:`jobs.runners`)."""
         return process(delivery, self.loader, self.hooks, settle)
+
+
+def _timeout_of_class(job_class: type) -> float | None:
+    timeout = getattr(job_class, "timeout", None)
+    return float(timeout) if isinstance(timeout, int | float) and timeout > 0 else None
 
 
 def _worker_ids(host: str, queues: list[str], threads: int) -> list[str]:
