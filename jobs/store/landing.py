@@ -35,6 +35,7 @@ from jobs.store.scripts import Scripts
 # How long one blocking move waits before the thread looks at its worker's state again. The
 # worker ends a wait at once with CLIENT UNBLOCK; this bounds it where that command is refused.
 WAIT_SECONDS = 5.0
+READ_BUFFER_BYTES = 4096
 # Bytes that Redis's Lua JSON encoder (cjson) escapes, and how: see in_flight_entry.
 _CJSON_ESCAPES = {byte: b"\\u%04x" % byte for byte in [*range(0x20), 0x7F]} | {
     0x08: b"\\b",
@@ -177,7 +178,12 @@ class Landing:
         the answer to the one before may still be unread. (Typed Any: redis-py's connection
         classes are not typed.)"""
         if self._connection is None:
-            connection: Any = self._client.connection_pool.make_connection()
+            pool = self._client.connection_pool
+            # Made as the pool makes its own, but with a small read buffer: this connection
+            # only ever reads one job at a time, and redis-py's 64 KiB per connection, over
+            # every thread of a worker, shows in its memory.
+            options = {**pool.connection_kwargs, "socket_read_size": READ_BUFFER_BYTES}
+            connection: Any = pool.connection_class(**options)
             # Connect now, as the pool would: a Sentinel pool's connection asks the Sentinels
             # for the primary in connect(), while sending on an unconnected one would connect
             # to its default address instead.
