@@ -55,7 +55,7 @@ def connect(url: str) -> redis.Redis:
     """
     if urlsplit(url).scheme == SENTINEL_SCHEME:
         return _connect_through_sentinels(parse_sentinel_url(url))
-    return redis.Redis.from_url(url, decode_responses=False, **_NO_CLIENT_SETINFO)
+    return redis.Redis.from_url(url, decode_responses=False, **_CONNECTION_OPTIONS)
 
 
 # How to switch CLIENT SETINFO off differs between redis-py versions.
@@ -64,6 +64,10 @@ _NO_CLIENT_SETINFO: dict[str, None] = (
     if "driver_info" in inspect.signature(redis.connection.AbstractConnection.__init__).parameters
     else {"lib_name": None, "lib_version": None}
 )
+# redis-py reads into a 64 KiB buffer per connection, allocated whole; a worker holds a
+# connection per thread, and its replies are small. A longer reply just takes more reads.
+READ_BUFFER_BYTES = 16384
+_CONNECTION_OPTIONS: dict[str, Any] = {**_NO_CLIENT_SETINFO, "socket_read_size": READ_BUFFER_BYTES}
 
 
 def redact(url: str) -> str:
@@ -197,6 +201,6 @@ def _connect_through_sentinels(address: SentinelAddress) -> redis.Redis:
         db=address.db,
         decode_responses=False,
         **address.server_options,
-        **_NO_CLIENT_SETINFO,
+        **_CONNECTION_OPTIONS,
     )
     return client
