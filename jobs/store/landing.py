@@ -109,7 +109,7 @@ class Landing:
         # The worker may have decided to pause or stop before it could see this id: check
         # after publishing it, so that either the worker or this thread ends the wait.
         if not wanted():
-            self._client.client_unblock(client_id)
+            self._unblock(client_id)
         try:
             reply = self._read()
         finally:
@@ -142,7 +142,13 @@ class Landing:
         with self._client_id_lock:
             client_id = self._client_id
         if client_id is not None:
+            self._unblock(client_id)
+
+    def _unblock(self, client_id: int) -> None:
+        try:
             self._client.client_unblock(client_id)
+        except redis.ResponseError:  # refused (an ACL without it): the wait runs out by itself
+            pass
 
     def return_leftovers(self) -> int:
         """Put back what is left in the landing list (a worker stopping, on any thread)."""

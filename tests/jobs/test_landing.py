@@ -279,3 +279,31 @@ def test_a_failed_job_is_settled_after_its_landing(
     assert fetcher.landing is not None and fetcher.landing.confirm() is None
     assert raw.llen(INFLIGHT) == 0
     assert [json.loads(r)["payload"]["id"] for r in raw.lrange("resque:failed", 0, -1)] == ["bad"]
+
+
+def test_a_redis_user_that_may_not_unblock_leaves_the_wait_to_run_out(
+    redis_url: str, raw: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw.acl_setuser(
+        "no-unblock",
+        enabled=True,
+        passwords=["+pw"],
+        keys=["*"],
+        channels=["*"],
+        commands=["+@all", "-client|unblock"],
+    )
+    monkeypatch.setattr(jobs.store.landing, "WAIT_SECONDS", 0.5)
+    store = Store(redis_url.replace("redis://", "redis://no-unblock:pw@", 1))
+    store.workers.register(WORKER, "2026-11-30 12:00:00 +0000", RUN_AT)
+    landing = store.queues.landing(WORKER, "default")
+    try:
+        thread, taken = in_a_thread(landing)
+        wait_for(lambda: blocked_clients(raw) == 1, what="the thread to wait inside Redis")
+
+        landing.unblock()  # refused by Redis: no error, the wait ends by itself
+        thread.join(10)
+
+        assert not thread.is_alive() and taken == [None]
+    finally:
+        landing.close()
+        raw.acl_deluser("no-unblock")
