@@ -21,6 +21,7 @@ lost with its worker), and ``*`` is not a list at all.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable
@@ -145,10 +146,9 @@ class Landing:
             self._unblock(client_id)
 
     def _unblock(self, client_id: int) -> None:
-        try:
+        # Refused by an ACL without CLIENT UNBLOCK: the wait then runs out by itself.
+        with contextlib.suppress(redis.ResponseError):
             self._client.client_unblock(client_id)
-        except redis.ResponseError:  # refused (an ACL without it): the wait runs out by itself
-            pass
 
     def return_leftovers(self) -> int:
         """Put back what is left in the landing list (a worker stopping, on any thread)."""
