@@ -90,7 +90,11 @@ class Landing:
         if self._unsure:
             self._scripts.return_landing(worker_id=self.worker_id, queue=self.queue)
             self._unsure = False
-        payload = self._blocking_move(wanted)
+        try:
+            payload = self._blocking_move(wanted)
+        except BaseException:  # the move's answer may be unread: this connection is done
+            self._lost()
+            raise
         if payload is None:
             return None
         script = self._scripts.land_script()
