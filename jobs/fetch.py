@@ -182,21 +182,23 @@ class BatchFetcher:
             return None
         try:
             entry = self.landing.take(run_at(), self.may_wait)
+            if entry is None:
+                return None
+            delivery = Delivery.of(self._store, self._settings, self.worker_id, entry)
+            with self._lock:  # the entry is known as this thread's before it lands in flight
+                self._shown = delivery
+                self._batch_began, self._batch_started = self._clock(), 1
+                self._start(delivery)
+            self.landing.land()
+            if b'"unique"' in delivery.payload:
+                # A unique job's lock must be gone before it starts (see jobs.unique): a
+                # change made while it runs must be able to queue another copy. (A false
+                # match, the word in an argument, only costs waiting for the answer.)
+                self.confirm_landing()
         except BaseException:
             self.forget()
             raise
-        if entry is None:
-            return None
-        delivery = Delivery.of(self._store, self._settings, self.worker_id, entry)
-        if b'"unique"' in delivery.payload:
-            # A unique job's lock must be gone before it starts (see jobs.unique): a change
-            # made while it runs must be able to queue another copy. (A false match, the
-            # word in an argument, only costs waiting for the answer.)
-            self.confirm_landing()
-        with self._lock:
-            self._shown = delivery
-            self._batch_began, self._batch_started = self._clock(), 1
-            return self._start(delivery)
+        return delivery
 
     def may_wait(self) -> bool:
         """Whether this thread may wait for a job inside Redis now: its worker has one queue

@@ -76,6 +76,7 @@ class Landing:
         self._connection: Any = None  # a redis-py connection: see _own_connection
         self._client_id: int | None = None  # while blocked: whom CLIENT UNBLOCK must name
         self._client_id_lock = threading.Lock()
+        self._to_land: list[object] | None = None  # the landing of a job taken, not sent yet
         self._landing: list[object] | None = None  # the command of a landing not confirmed yet
         # Whether a job may have been left in the landing list: at first (a worker that had
         # this id before may have died), and after an error on this connection.
@@ -84,9 +85,12 @@ class Landing:
     def take(self, run_at: str, wanted: Callable[[], bool] = lambda: True) -> bytes | None:
         """Wait up to WAIT_SECONDS for a job on the queue; return its in-flight entry, or None
         if none came (or the wait was ended by :meth:`unblock`, or ``wanted()`` turned False
-        as it began). The job is landed with a command sent now and confirmed later
-        (:meth:`confirm`)."""
+        as it began). The job is then in the landing list: :meth:`land` sends the command
+        that lands it, once the thread has noted the entry as its own (the worker's
+        housekeeping takes an in-flight entry no thread knows for an orphan), and
+        :meth:`confirm` reads its answer."""
         self.confirm()
+        assert self._to_land is None, "land() the job taken before taking another"
         if self._unsure:
             self._scripts.return_landing(worker_id=self.worker_id, queue=self.queue)
             self._unsure = False
@@ -101,9 +105,16 @@ class Landing:
         keys, args = self._scripts.land_keys_and_args(
             worker_id=self.worker_id, queue=self.queue, payload=payload, run_at=run_at
         )
-        self._landing = ["EVALSHA", script.sha, len(keys), *keys, *args]
-        self._send(*self._landing)
+        self._to_land = ["EVALSHA", script.sha, len(keys), *keys, *args]
         return in_flight_entry(self.queue, payload)
+
+    def land(self) -> None:
+        """Send the command that lands the job :meth:`take` returned, without waiting for
+        its answer (:meth:`confirm` reads it)."""
+        command, self._to_land = self._to_land, None
+        assert command is not None, "take() a job before landing it"
+        self._send(*command)
+        self._landing = command
 
     def _blocking_move(self, wanted: Callable[[], bool]) -> bytes | None:
         source, landing = self._keys.queue(self.queue), self._keys.landing(self.worker_id)
@@ -204,6 +215,6 @@ class Landing:
     def _lost(self) -> None:
         """After an error on this connection, replies may be out of step: start afresh, and
         make sure nothing is left in the landing list before the next wait."""
-        self._landing = None
+        self._to_land = self._landing = None
         self._unsure = True
         self.close()

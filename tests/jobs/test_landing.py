@@ -109,6 +109,10 @@ def test_a_waiting_job_is_taken_and_lands_in_flight_marked_running(
     raw.set("resque:jobs:unique:app.Job:abc", "one")
 
     entry = landing.take(RUN_AT)
+    # Taken, not landed yet: the thread notes the entry as its own first (housekeeping takes
+    # an in-flight entry no thread knows for an orphan).
+    assert raw.llen(LANDING) == 1 and raw.llen(INFLIGHT) == 0
+    landing.land()
 
     assert landing.confirm() is True
     assert entry is not None and entry.decode() == raw.lindex(INFLIGHT, 0)
@@ -128,6 +132,7 @@ def test_an_idle_thread_takes_the_job_the_moment_it_is_pushed(
     thread.join(10)
 
     assert taken and taken[0] == in_flight_entry("default", payload("late"))
+    landing.land()
     assert landing.confirm() is True
     assert raw.lrange(INFLIGHT, 0, -1) == [taken[0].decode()]
 
@@ -175,6 +180,7 @@ def test_a_job_taken_by_a_worker_that_has_unregistered_goes_back_to_its_queue(
     store.queues.push("default", [payload("orphan")])
 
     assert landing.take(RUN_AT) is not None
+    landing.land()
     assert landing.confirm() is False
 
     assert [json.loads(p)["id"] for p in raw.lrange(QUEUE, 0, -1)] == ["orphan"]

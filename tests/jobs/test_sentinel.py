@@ -94,6 +94,7 @@ def test_an_idle_thread_waits_for_its_job_on_the_primary(tmp_path: Path) -> None
             Client(store, Settings(redis_url=group.url)).enqueue(Tally, 1)
 
             assert landing.take("2026-11-30T12:00:00Z") is not None
+            landing.land()
             assert landing.confirm() is True
         finally:
             landing.close()
