@@ -124,11 +124,16 @@ def test_the_client_a_worker_and_the_scheduler_follow_a_failover_and_say_so_once
         new = group.wait_failover(old)
         try:
             enqueue_when_possible(client, 3)
-            wait_for(lambda: tallied(tally) == [1, 2, 3], 30, "the worker to run job 3 there")
+            wait_for(lambda: set(tallied(tally)) == {1, 2, 3}, 30, "the worker to run job 3 there")
             enqueue_when_possible(client, 4, in_seconds=0.2)
-            wait_for(lambda: tallied(tally) == [1, 2, 3, 4], 30, "the scheduler to move job 4")
+            wait_for(lambda: set(tallied(tally)) == {1, 2, 3, 4}, 30, "the scheduler to move job 4")
         finally:
             output = worker.output()
+        # A job acknowledged on the old primary just before the kill may run again: the new
+        # primary had not yet received the acknowledgement (replication is asynchronous), so
+        # the job was still in flight there (at least once). Only such a job runs twice.
+        runs = tallied(tally)
+        assert {n for n in runs if runs.count(n) > 1} <= {1, 2}, runs
     notice = f"the primary of mymaster is now 127.0.0.1:{new} (was 127.0.0.1:{old})"
     assert output.count(notice) == 1, output
     assert scheduler_log.read_text().count(notice) == 1, scheduler_log.read_text()
