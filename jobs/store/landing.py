@@ -92,7 +92,7 @@ class Landing:
         self.confirm()
         assert self._to_land is None, "land() the job taken before taking another"
         if self._unsure:
-            self._scripts.return_landing(worker_id=self.worker_id, queue=self.queue)
+            self.return_leftovers()
             self._unsure = False
         try:
             payload = self._blocking_move(wanted)
